@@ -1,0 +1,16 @@
+/** CliContext is everything a command may know about its invocation; built once in main.ts from argv/env. */
+export interface CliContext {
+  /** Store root: --root, else $TSBUILD_ROOT, else /var/lib/tsbuild (root) or $XDG_DATA_HOME/tsbuild. */
+  root: string;
+  /** A copy of the process environment (commands never read process.env themselves). */
+  env: Readonly<Record<string, string | undefined>>;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  isTTY: boolean;
+  /** Aborted on SIGINT/SIGTERM: long work must stop and clean up. */
+  signal: AbortSignal;
+}
+
+/** Command runs one subcommand with its own argv (global options already removed) and returns the exit status. */
+export type Command = (argv: string[], ctx: CliContext) => Promise<number>;

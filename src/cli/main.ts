@@ -1,0 +1,84 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CliContext, Command } from './context.ts';
+import { TsbuildError } from '../core/errors.ts';
+import { renderError } from '../ui/renderError.ts';
+
+/** Each command is imported only when used, so a cached build loads nothing it does not need. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  parse: async () => (await import('./commands/parse.ts')).parseCommand,
+  import: async () => (await import('./commands/import.ts')).importCommand,
+};
+
+const ALIASES: Record<string, string> = {};
+
+const USAGE = `usage: tsbuild [--root DIR] COMMAND [ARGS]
+
+Commands:
+  parse      check a Buildfile and print its instructions
+  import     make a base image from a root filesystem tarball
+
+Run 'tsbuild COMMAND --help' for a command's options.`;
+
+/** extractRoot removes a global --root option from anywhere in argv (before or after the command). */
+function extractRoot(argv: string[]): { root: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let root: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') { rest.push(...argv.slice(i)); break; }
+    if (a === '--root') { root = argv[++i]; if (root === undefined) throw new TsbuildError('USAGE', '--root needs a directory'); continue; }
+    if (a.startsWith('--root=')) { root = a.slice('--root='.length); continue; }
+    rest.push(a);
+  }
+  return { root, rest };
+}
+
+function defaultRoot(env: Record<string, string | undefined>): string {
+  if (env.TSBUILD_ROOT) return env.TSBUILD_ROOT;
+  if (process.getuid?.() === 0) return '/var/lib/tsbuild';
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local/share'), 'tsbuild');
+}
+
+async function main(): Promise<number> {
+  const env = { ...process.env };
+  const { root, rest } = extractRoot(process.argv.slice(2));
+  let [name, ...args] = rest;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version') { process.stdout.write('tsbuild 0.1.0\n'); return 0; }
+  // `tsbuild -f Buildfile .` is `tsbuild build -f Buildfile .`
+  if (name.startsWith('-') || !(name in COMMANDS || name in ALIASES)) {
+    if (name.startsWith('-') && 'build' in COMMANDS) { args = [name, ...args]; name = 'build'; }
+    else throw new TsbuildError('USAGE', `unknown command "${name}"`, { hint: "run 'tsbuild --help'" });
+  }
+  const load = COMMANDS[ALIASES[name] ?? name]!;
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) process.exit(130);
+    ac.abort(new TsbuildError('INTERRUPTED', `interrupted (${sig})`, { exitCode: sig === 'SIGINT' ? 130 : 143 }));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const ctx: CliContext = {
+    root: resolve(root ?? defaultRoot(env)),
+    env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    isTTY: Boolean(process.stderr.isTTY) && !env.CI,
+    signal: ac.signal,
+  };
+  const cmd = await load();
+  return cmd(args, ctx);
+}
+
+main().then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    process.stderr.write(renderError(err, { debug: Boolean(process.env.TSBUILD_DEBUG) }) + '\n');
+    process.exitCode = err instanceof TsbuildError ? err.exitCode : 1;
+  },
+);

@@ -1,0 +1,4 @@
+export * from './digest.ts';
+export * from './errors.ts';
+export * from './range.ts';
+export * from './assertNever.ts';

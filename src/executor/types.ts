@@ -1,0 +1,54 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** ProcessSpec is what runs inside the container. */
+export interface ProcessSpec {
+  args: string[];
+  /** KEY=VALUE strings. */
+  env: string[];
+  /** Absolute path inside the container. */
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids?: number[];
+  /** Allocate a pseudo-terminal (run -t). */
+  terminal?: boolean;
+}
+
+/** MountSpec is one extra mount inside the container (destination is absolute inside it). */
+export interface MountSpec {
+  destination: string;
+  type: 'bind' | 'tmpfs';
+  source: string;
+  options: string[];
+}
+
+/** RunSpec is one container run. */
+export interface RunSpec {
+  /** Unique container id (also the hostname unless hostname is set). */
+  id: string;
+  /** The merged root filesystem (already mounted). */
+  rootfs: string;
+  process: ProcessSpec;
+  mounts?: MountSpec[];
+  network: 'host' | 'none';
+  hostname?: string;
+  /** Where the runtime may keep its state and bundle (created/removed by the executor). */
+  stateDir: string;
+  stdin?: Readable | 'inherit' | 'ignore';
+  stdout: Writable | 'inherit';
+  stderr: Writable | 'inherit';
+  /** Aborting kills the container and resolves run() with the signal. */
+  signal?: AbortSignal;
+}
+
+/** ExitStatus is how the container's main process ended. */
+export interface ExitStatus {
+  exitCode: number;
+  signal?: string;
+}
+
+/** Executor runs one process in a container on a prepared rootfs. */
+export interface Executor {
+  readonly name: 'runc' | 'unshare';
+  run(spec: RunSpec): Promise<ExitStatus>;
+}

@@ -1,0 +1,3 @@
+export * from './types.ts';
+export * from './mediaTypes.ts';
+export * from './canonicalJson.ts';
