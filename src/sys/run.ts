@@ -1,0 +1,38 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { TsbuildError, type ErrorCode } from '../core/errors.ts';
+
+/** RunResult is a finished helper process. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * runTool runs a host tool (mount, umount, runc, ...) to completion, capturing output.
+ * A non-zero exit throws TsbuildError(code) with `cmd args: stderr` unless allowFail.
+ */
+export async function runTool(
+  cmd: string,
+  args: readonly string[],
+  opts: { code?: ErrorCode; allowFail?: boolean; cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
+  const spawnOpts: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'] };
+  if (opts.cwd) spawnOpts.cwd = opts.cwd;
+  if (opts.env) spawnOpts.env = opts.env;
+  const child = spawn(cmd, args, spawnOpts);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin!.end(opts.input ?? '');
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', (e) => reject(new TsbuildError(opts.code ?? 'IO', `${cmd}: ${e.message}`, { cause: e })));
+    child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+  });
+  if (code !== 0 && !opts.allowFail) {
+    const detail = stderr.trim().split('\n').pop() || `exit status ${code}`;
+    throw new TsbuildError(opts.code ?? 'IO', `${cmd} ${args.join(' ')}: ${detail}`);
+  }
+  return { code, stdout, stderr };
+}
