@@ -1,0 +1,65 @@
+import { mkdir, readFile, rename, writeFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { hexOf, isDigest, type Digest } from '../core/digest.ts';
+import { isErrno } from '../core/errors.ts';
+import type { CacheRecord } from './types.ts';
+
+/**
+ * CacheStore maps step cache keys to CacheRecords, one small JSON file per key
+ * under ROOT/cache/keys/<hex>. Writes go through ROOT/tmp + rename, so a crash
+ * never leaves a half-written record; a record whose layer blob is gone is
+ * treated as a miss by the caller.
+ */
+export class CacheStore {
+  readonly #dir: string;
+  readonly #tmp: string;
+
+  constructor(root: string) {
+    this.#dir = join(root, 'cache', 'keys');
+    this.#tmp = join(root, 'tmp');
+  }
+
+  /** get returns the record for key, or undefined on a miss (or an unreadable record). */
+  async get(key: Digest): Promise<CacheRecord | undefined> {
+    try {
+      const rec = JSON.parse(await readFile(join(this.#dir, hexOf(key)), 'utf8')) as CacheRecord;
+      return rec.key === key ? rec : undefined;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT') || e instanceof SyntaxError) return undefined;
+      throw e;
+    }
+  }
+
+  /** put records rec atomically (last writer wins; records for one key are interchangeable). */
+  async put(rec: CacheRecord): Promise<void> {
+    await mkdir(this.#dir, { recursive: true });
+    await mkdir(this.#tmp, { recursive: true });
+    const tmp = join(this.#tmp, `cache-${randomBytes(6).toString('hex')}`);
+    await writeFile(tmp, JSON.stringify(rec));
+    await rename(tmp, join(this.#dir, hexOf(rec.key)));
+  }
+
+  /** list every record (for prune and cache export). */
+  async list(): Promise<CacheRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.#dir);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return [];
+      throw e;
+    }
+    const out: CacheRecord[] = [];
+    for (const n of names) {
+      const rec = await this.get(`sha256:${n}` as Digest);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  /** delete removes the record for key, if any. */
+  async delete(key: Digest): Promise<void> {
+    if (!isDigest(key)) return;
+    await rm(join(this.#dir, hexOf(key)), { force: true });
+  }
+}
