@@ -43,8 +43,16 @@ export interface RunSpec {
 
 /** ExitStatus is how the container's main process ended. */
 export interface ExitStatus {
+  /** The process's exit status; 128+n when it was killed by signal n (shell convention). */
   exitCode: number;
+  /** Signal name (SIGKILL, ...) when the process is known to have died of a signal (always set after an abort). */
   signal?: string;
+  /**
+   * Mount points the executor had to create in the rootfs because they did not exist before the
+   * run (e.g. `etc/resolv.conf`, `proc`), relative and without a leading `/`, parents before
+   * children. They hold nothing of the step's own: pass them to ActiveSnapshot.commit({stubs}).
+   */
+  createdStubs?: string[];
 }
 
 /** Executor runs one process in a container on a prepared rootfs. */
