@@ -1,0 +1,3 @@
+import six
+
+print("hello from python-app, six", six.__version__)

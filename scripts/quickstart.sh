@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Fresh machine → a built example image: installs host tools and dependencies,
+# makes the busybox base image and builds examples/hello.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-host.sh
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run build --silent
+bash scripts/make-busybox-base.sh "$@"
+./bin/tsbuild.mjs "$@" build -t hello:latest examples/hello
