@@ -51,3 +51,25 @@ export interface TagStore {
   /** remove returns whether the name existed. */
   remove(name: string): Promise<boolean>;
 }
+
+/** StoreDirs are the directories under a store root (all on one filesystem, so staging in tmp/ renames atomically). */
+export interface StoreDirs {
+  root: string;
+  /** OCI image layout: oci-layout, index.json, blobs/sha256/<hex>. */
+  oci: string;
+  /** One extracted layer per directory, in overlay form: the lowerdirs. */
+  snapshots: string;
+  cache: string;
+  containers: string;
+  /** Staging for every writer; also holds lock files (locks/). */
+  tmp: string;
+}
+
+/** LocalStore is an opened store root: its directories, blobs, tags and named locks. */
+export interface LocalStore {
+  readonly dirs: StoreDirs;
+  readonly content: ContentStore;
+  readonly tags: TagStore;
+  /** withLock runs fn holding the store-wide exclusive lock `name` (cross-process; stale locks of dead processes are broken). */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { link, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isErrno } from '../core/errors.ts';
+
+/** tmpName returns a fresh, unguessable path in tmpDir for staging (`<prefix>-<pid>-<random>`). */
+export function tmpName(tmpDir: string, prefix: string): string {
+  return join(tmpDir, `${prefix}-${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/** writeStaged writes data to a new file in tmpDir and fsyncs it; returns the staged path. */
+export async function writeStaged(tmpDir: string, data: Uint8Array | string): Promise<string> {
+  const tmp = tmpName(tmpDir, 'file');
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  } finally {
+    await fh.close();
+  }
+  return tmp;
+}
+
+/**
+ * writeFileAtomic replaces dest with data: staged in tmpDir (same filesystem), fsynced,
+ * then renamed, so readers see the old or the new content, never a torn file.
+ */
+export async function writeFileAtomic(tmpDir: string, dest: string, data: Uint8Array | string): Promise<void> {
+  const tmp = await writeStaged(tmpDir, data);
+  try {
+    await rename(tmp, dest);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** createFileAtomic creates dest with data unless it exists already (then it is left as is). */
+export async function createFileAtomic(tmpDir: string, dest: string, data: Uint8Array | string): Promise<void> {
+  const tmp = await writeStaged(tmpDir, data);
+  try {
+    await link(tmp, dest);
+  } catch (e) {
+    if (!isErrno(e, 'EEXIST')) throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { digestFromHash, type Digest } from '../core/digest.ts';
+import { TsbuildError, isErrno } from '../core/errors.ts';
+import { tmpName } from './atomicFile.ts';
+import type { BlobWriter } from './types.ts';
+
+/**
+ * FileBlobWriter stages a blob in tmp/ while hashing and counting it; commit
+ * fsyncs, verifies against what the caller expected, and renames the file into
+ * blobs/sha256/<hex>. A crash at any point leaves only a stray file in tmp/.
+ */
+export class FileBlobWriter implements BlobWriter {
+  readonly stream: Writable;
+  readonly #fh: FileHandle;
+  readonly #tmp: string;
+  readonly #blobPath: (d: Digest) => string;
+  readonly #hash = createHash('sha256');
+  #size = 0;
+  #done = false;
+
+  private constructor(fh: FileHandle, tmp: string, blobPath: (d: Digest) => string) {
+    this.#fh = fh;
+    this.#tmp = tmp;
+    this.#blobPath = blobPath;
+    this.stream = new Writable({
+      highWaterMark: 1 << 20,
+      write: (chunk: Buffer, _enc, cb) => this.#write([chunk]).then(() => cb(), cb),
+      writev: (chunks, cb) => this.#write(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb),
+    });
+  }
+
+  /** create opens a staging file in tmpDir; blobPath maps a digest to its final path. */
+  static async create(tmpDir: string, blobPath: (d: Digest) => string): Promise<FileBlobWriter> {
+    const tmp = tmpName(tmpDir, 'blob');
+    const fh = await open(tmp, 'wx', 0o644);
+    return new FileBlobWriter(fh, tmp, blobPath);
+  }
+
+  async #write(chunks: Buffer[]): Promise<void> {
+    for (const c of chunks) {
+      this.#hash.update(c);
+      this.#size += c.length;
+    }
+    await this.#fh.writev(chunks);
+  }
+
+  async commit(expected: { digest?: Digest; size?: number } = {}): Promise<{ digest: Digest; size: number }> {
+    if (this.#done) throw new TsbuildError('INTERNAL', 'blob writer: commit after commit or abort');
+    try {
+      if (!this.stream.writableEnded) this.stream.end();
+      await finished(this.stream);
+      const digest = digestFromHash(this.#hash);
+      const size = this.#size;
+      if (expected.digest !== undefined && expected.digest !== digest) {
+        throw new TsbuildError('DIGEST_MISMATCH', `commit blob: got ${digest}, expected ${expected.digest}`);
+      }
+      if (expected.size !== undefined && expected.size !== size) {
+        throw new TsbuildError('DIGEST_MISMATCH', `commit blob ${digest}: got ${size} bytes, expected ${expected.size}`);
+      }
+      await this.#fh.sync();
+      await this.#fh.close();
+      this.#done = true;
+      const dest = this.#blobPath(digest);
+      if (await exists(dest)) await unlink(this.#tmp);
+      else await rename(this.#tmp, dest);
+      return { digest, size };
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (!this.stream.destroyed) this.stream.destroy();
+    if (!this.#done) {
+      this.#done = true;
+      await this.#fh.close().catch(() => undefined);
+    }
+    await unlink(this.#tmp).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return false;
+    throw e;
+  }
+}

@@ -1,0 +1,101 @@
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { hexOf, sha256Of, type Digest } from '../core/digest.ts';
+import { TsbuildError, isErrno } from '../core/errors.ts';
+import { writeFileAtomic } from './atomicFile.ts';
+import { FileBlobWriter } from './blobWriter.ts';
+import type { BlobWriter, ContentStore } from './types.ts';
+
+const HEX_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * OciStore is the ContentStore over an OCI image layout directory: blobs live in
+ * blobs/sha256/<hex> and only ever enter it by rename from tmpDir (same filesystem),
+ * after being hashed and verified. Writing an existing blob is a no-op.
+ * Tags live in the same layout's index.json (see OciTagStore).
+ */
+export class OciStore implements ContentStore {
+  readonly layoutDir: string;
+  readonly tmpDir: string;
+  readonly #blobDir: string;
+
+  constructor(opts: { layoutDir: string; tmpDir: string }) {
+    this.layoutDir = opts.layoutDir;
+    this.tmpDir = opts.tmpDir;
+    this.#blobDir = join(opts.layoutDir, 'blobs', 'sha256');
+  }
+
+  path(d: Digest): string {
+    return join(this.#blobDir, hexOf(d));
+  }
+
+  async has(d: Digest): Promise<boolean> {
+    try {
+      await stat(this.path(d));
+      return true;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return false;
+      throw e;
+    }
+  }
+
+  async size(d: Digest): Promise<number> {
+    try {
+      return (await stat(this.path(d))).size;
+    } catch (e) {
+      throw this.#unknown(d, e);
+    }
+  }
+
+  /** open streams a blob; a missing blob surfaces as an ENOENT error on the stream. */
+  open(d: Digest): Readable {
+    return createReadStream(this.path(d), { highWaterMark: 1 << 20 });
+  }
+
+  async readBytes(d: Digest): Promise<Buffer> {
+    try {
+      return await readFile(this.path(d));
+    } catch (e) {
+      throw this.#unknown(d, e);
+    }
+  }
+
+  async readJson<T>(d: Digest): Promise<T> {
+    const buf = await this.readBytes(d);
+    try {
+      return JSON.parse(buf.toString('utf8')) as T;
+    } catch (e) {
+      throw new TsbuildError('STORE_CORRUPT', `read blob ${d}: not JSON: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async putBytes(data: Uint8Array | string): Promise<{ digest: Digest; size: number }> {
+    const digest = sha256Of(data);
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    if (!(await this.has(digest))) await writeFileAtomic(this.tmpDir, this.path(digest), data);
+    return { digest, size };
+  }
+
+  writer(): Promise<BlobWriter> {
+    return FileBlobWriter.create(this.tmpDir, (d) => this.path(d));
+  }
+
+  async delete(d: Digest): Promise<void> {
+    await unlink(this.path(d)).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
+  }
+
+  async list(): Promise<Digest[]> {
+    const names = await readdir(this.#blobDir).catch((e: unknown) => {
+      if (isErrno(e, 'ENOENT')) return [] as string[];
+      throw e;
+    });
+    return names.filter((n) => HEX_RE.test(n)).sort().map((n) => `sha256:${n}` as Digest);
+  }
+
+  #unknown(d: Digest, cause: unknown): Error {
+    if (isErrno(cause, 'ENOENT')) return new TsbuildError('BLOB_UNKNOWN', `blob ${d} not in store ${this.layoutDir}`, { cause });
+    return cause instanceof Error ? cause : new Error(String(cause));
+  }
+}

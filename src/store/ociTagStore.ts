@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TsbuildError, isErrno } from '../core/errors.ts';
+import { MediaType } from '../oci/mediaTypes.ts';
+import type { Descriptor, Index } from '../oci/types.ts';
+import { writeFileAtomic } from './atomicFile.ts';
+import { withFileLock } from './lock.ts';
+import { normalizeTag } from './refs.ts';
+import type { TagEntry, TagStore } from './types.ts';
+
+/** REF_NAME is the OCI annotation that names a manifest in index.json; skopeo and umoci read it. */
+export const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/**
+ * OciTagStore keeps tags as index.json entries annotated with REF_NAME = the
+ * normalised `name:tag`, so `skopeo inspect oci:LAYOUT:app:1` finds them.
+ * Every mutation is a read-modify-write under an exclusive lock file, written
+ * to tmp/ and renamed over index.json (readers never see a torn file).
+ */
+export class OciTagStore implements TagStore {
+  readonly #indexPath: string;
+  readonly #tmpDir: string;
+  readonly #lockPath: string;
+
+  constructor(opts: { layoutDir: string; tmpDir: string; lockPath: string }) {
+    this.#indexPath = join(opts.layoutDir, 'index.json');
+    this.#tmpDir = opts.tmpDir;
+    this.#lockPath = opts.lockPath;
+  }
+
+  async list(): Promise<TagEntry[]> {
+    const idx = await this.readIndex();
+    const out: TagEntry[] = [];
+    for (const m of idx.manifests) {
+      const name = m.annotations?.[REF_NAME];
+      if (name !== undefined) out.push({ name, descriptor: m });
+    }
+    return out;
+  }
+
+  async get(name: string): Promise<Descriptor | undefined> {
+    const n = normalizeTag(name);
+    return (await this.readIndex()).manifests.find((m) => m.annotations?.[REF_NAME] === n);
+  }
+
+  async set(name: string, desc: Descriptor): Promise<void> {
+    const n = normalizeTag(name);
+    await this.update((idx) => {
+      const entry: Descriptor = { ...desc, annotations: { ...desc.annotations, [REF_NAME]: n } };
+      idx.manifests = idx.manifests.filter((m) => m.annotations?.[REF_NAME] !== n);
+      idx.manifests.push(entry);
+    });
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const n = normalizeTag(name);
+    let found = false;
+    await this.update((idx) => {
+      const before = idx.manifests.length;
+      idx.manifests = idx.manifests.filter((m) => m.annotations?.[REF_NAME] !== n);
+      found = idx.manifests.length !== before;
+    });
+    return found;
+  }
+
+  /** update applies fn to index.json under the lock and writes the result atomically. */
+  async update(fn: (idx: Index) => void): Promise<void> {
+    await withFileLock(this.#lockPath, async () => {
+      const idx = await this.readIndex();
+      fn(idx);
+      await writeFileAtomic(this.#tmpDir, this.#indexPath, JSON.stringify(idx));
+    });
+  }
+
+  /** readIndex parses index.json (an empty index if it does not exist yet). */
+  async readIndex(): Promise<Index> {
+    let text: string;
+    try {
+      text = await readFile(this.#indexPath, 'utf8');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return emptyIndex();
+      throw e;
+    }
+    try {
+      const idx = JSON.parse(text) as Index;
+      if (!Array.isArray(idx.manifests)) throw new Error('no manifests array');
+      return idx;
+    } catch (e) {
+      throw new TsbuildError('STORE_CORRUPT', `read ${this.#indexPath}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+/** emptyIndex is the index.json of a fresh layout. */
+export function emptyIndex(): Index {
+  return { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+}

@@ -1,0 +1,56 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { TsbuildError } from '../core/errors.ts';
+import { canonicalJson } from '../oci/canonicalJson.ts';
+import { createFileAtomic } from './atomicFile.ts';
+import { withFileLock } from './lock.ts';
+import { OciStore } from './ociStore.ts';
+import { OciTagStore, emptyIndex } from './ociTagStore.ts';
+import type { LocalStore, StoreDirs } from './types.ts';
+
+const LOCK_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
+/** storeDirs names the directories of the store at root (nothing is created). */
+export function storeDirs(root: string): StoreDirs {
+  const r = resolve(root);
+  return {
+    root: r,
+    oci: join(r, 'oci'),
+    snapshots: join(r, 'snapshots'),
+    cache: join(r, 'cache'),
+    containers: join(r, 'containers'),
+    tmp: join(r, 'tmp'),
+  };
+}
+
+/**
+ * openStore opens (creating on first use) the store at root: the directories of
+ * StoreDirs, and in oci/ a valid OCI image layout (oci-layout, empty index.json,
+ * blobs/sha256/). Creation is idempotent and safe against concurrent openers.
+ */
+export async function openStore(root: string): Promise<LocalStore> {
+  const dirs = storeDirs(root);
+  const locks = join(dirs.tmp, 'locks');
+  try {
+    // Traversable but not listable by others, like /var/lib/docker.
+    await mkdir(dirs.root, { recursive: true, mode: 0o711 });
+    for (const d of [join(dirs.oci, 'blobs', 'sha256'), dirs.snapshots, dirs.cache, dirs.containers, locks]) {
+      await mkdir(d, { recursive: true });
+    }
+    await createFileAtomic(dirs.tmp, join(dirs.oci, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    await createFileAtomic(dirs.tmp, join(dirs.oci, 'index.json'), canonicalJson(emptyIndex()));
+  } catch (e) {
+    throw new TsbuildError('IO', `open store ${dirs.root}: ${(e as Error).message}`, { cause: e });
+  }
+  const content = new OciStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp });
+  const tags = new OciTagStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp, lockPath: join(locks, 'index.lock') });
+  return {
+    dirs,
+    content,
+    tags,
+    withLock: (name, fn) => {
+      if (!LOCK_NAME.test(name)) throw new TsbuildError('INTERNAL', `bad lock name "${name}"`);
+      return withFileLock(join(locks, `${name}.lock`), fn);
+    },
+  };
+}
