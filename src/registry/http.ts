@@ -1,0 +1,110 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import { TsbuildError } from '../core/errors.ts';
+import { redactUrl } from './redact.ts';
+import { networkError } from './errors.ts';
+
+/** HttpRequest is one request; body streams are sent as they are (the caller reopens them on retry). */
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers?: Record<string, string>;
+  body?: Buffer | string | Readable;
+  signal?: AbortSignal;
+}
+
+/** HttpResponse is a response whose body has not been read yet: read or drain it. */
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+  /** The URL that answered (after redirects). */
+  url: URL;
+}
+
+const MAX_REDIRECTS = 5;
+
+/** Agents keeps one keep-alive agent per scheme for a client. */
+export class Agents {
+  readonly http = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  readonly https = new https.Agent({ keepAlive: true, maxSockets: 16 });
+  destroy(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
+}
+
+/**
+ * send performs one HTTP request with node:http(s). It follows redirects for
+ * GET/HEAD only, dropping Authorization when the redirect leaves the origin
+ * (blob downloads are often redirected to storage with a signed URL).
+ * Failures without an answer become RegistryError NETWORK (redacted URL).
+ */
+export async function send(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
+  let url = req.url;
+  let headers = { ...req.headers };
+  for (let hop = 0; ; hop++) {
+    const res = await sendOnce({ ...req, url, headers }, agents);
+    const loc = res.headers.location;
+    if (res.status >= 300 && res.status < 400 && loc && (req.method === 'GET' || req.method === 'HEAD') && hop < MAX_REDIRECTS) {
+      res.body.resume();
+      const next = new URL(loc, url);
+      if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+      url = next;
+      continue;
+    }
+    return res;
+  }
+}
+
+function sendOnce(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const mod = req.url.protocol === 'https:' ? https : http;
+    const headers: Record<string, string> = { ...req.headers };
+    if (typeof req.body === 'string' || Buffer.isBuffer(req.body)) headers['Content-Length'] = String(Buffer.byteLength(req.body));
+    else if (req.body === undefined && req.method !== 'GET' && req.method !== 'HEAD') headers['Content-Length'] ??= '0';
+    const r = mod.request(req.url, {
+      method: req.method,
+      headers,
+      agent: req.url.protocol === 'https:' ? agents.https : agents.http,
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+    r.on('error', (e) => reject(req.signal?.aborted ? req.signal.reason : networkError(req.method, req.url, e)));
+    r.on('response', (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url }));
+    if (req.body instanceof Readable) {
+      req.body.on('error', (e) => r.destroy(e));
+      req.body.pipe(r);
+    } else {
+      r.end(req.body);
+    }
+  });
+}
+
+/** readText reads a response body up to limit bytes (more is an error: manifests and errors are small). */
+export async function readText(res: HttpResponse, limit = 4 << 20): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res.body as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > limit) {
+      res.body.destroy();
+      throw new TsbuildError('REGISTRY', `${redactUrl(res.url)}: response body larger than ${limit} bytes`);
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** drain discards a response body so the connection can be reused. */
+export async function drain(res: HttpResponse): Promise<void> {
+  if (res.body.readableEnded) return;
+  res.body.resume();
+  await new Promise<void>((resolve) => { res.body.on('end', resolve); res.body.on('close', resolve); res.body.on('error', () => resolve()); });
+}
+
+/** header returns a single header value (first if repeated). */
+export function header(res: HttpResponse, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
