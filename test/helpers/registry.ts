@@ -1,10 +1,17 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import type { DiffID } from '../../src/core/digest.ts';
+import { MediaType } from '../../src/oci/mediaTypes.ts';
+import type { Descriptor, ImageConfig } from '../../src/oci/types.ts';
+import { writeImage } from '../../src/store/images.ts';
+import type { ContentStore } from '../../src/store/types.ts';
 
 /** REGISTRY_BIN is Debian's distribution registry (package docker-registry). */
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -219,11 +226,26 @@ export interface CountingProxy {
   stop(): Promise<void>;
 }
 
-/** startCountingProxy forwards 127.0.0.1:<new port> to target (keeping Host, so the registry's Locations point back here). */
-export async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
+/**
+ * startCountingProxy forwards 127.0.0.1:<new port> to target (keeping Host, so the
+ * registry's Locations point back here). inject may answer a request itself with a
+ * status (fault injection: 503, 429) instead of forwarding it; n counts requests from 0.
+ */
+export async function startCountingProxy(
+  targetPort: number,
+  inject?: (req: { method: string; path: string }, n: number) => number | undefined,
+): Promise<CountingProxy> {
   const requests: CountingProxy['requests'] = [];
   const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? '', path: req.url ?? '' });
+    const r = { method: req.method ?? '', path: req.url ?? '' };
+    requests.push(r);
+    const status = inject?.(r, requests.length - 1);
+    if (status !== undefined) {
+      req.resume();
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: status === 429 ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: 'injected' }] }));
+      return;
+    }
     const up = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       ur.pipe(res);
@@ -241,4 +263,51 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** TestImage is an image written into a store by makeTestImage (layers uncompressed, as the store keeps them). */
+export interface TestImage {
+  manifestDesc: Descriptor;
+  layers: Descriptor[];
+  config: ImageConfig;
+}
+
+/**
+ * makeTestImage writes an image of one layer per entry of `layers` (each a map of
+ * file path → content) into the store, with writeImage. Layers are plain tars
+ * (mediaType ...layer.v1.tar), so their digest is their DiffID.
+ */
+export async function makeTestImage(store: ContentStore, layers: Record<string, string | Buffer>[], cmd: string[] = ['/bin/sh']): Promise<TestImage> {
+  const descs: Descriptor[] = [];
+  for (const files of layers) {
+    const dir = mkdtempSync(join(tmpdir(), 'tsbuild-layer-'));
+    try {
+      const names: string[] = [];
+      for (const [name, data] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), data);
+        names.push(name);
+      }
+      const w = await store.writer();
+      await pipeline(tar.create({ cwd: dir, portable: true, mtime: new Date(0) }, names.sort()), w.stream);
+      const { digest, size } = await w.commit();
+      descs.push({ mediaType: MediaType.OciLayer, digest, size });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const config: ImageConfig = {
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Cmd: cmd, Env: ['PATH=/bin'] },
+    rootfs: { type: 'layers', diff_ids: descs.map((d) => d.digest as string as DiffID) },
+    history: descs.map((_, i) => ({ created_by: `layer ${i}` })),
+  };
+  const manifestDesc = await writeImage(store, { config, layers: descs });
+  return { manifestDesc, layers: descs, config };
+}
+
+/** randomText makes n bytes of incompressible-ish printable text (so gzip cannot make a blob tiny). */
+export function randomText(n: number): string {
+  return randomBytes(Math.ceil(n * 0.75)).toString('base64').slice(0, n);
 }
