@@ -1,0 +1,184 @@
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join, posix } from 'node:path';
+import pLimit from 'p-limit';
+import { isErrno } from '../core/errors.ts';
+import type { PatternMatcher, ParentMatches } from './dockerignore.ts';
+import type { EntryType, SourceEntry } from './types.ts';
+
+const MAX_LINKS = 255;
+
+/** Resolved is a context path after symlinks were followed inside the context. */
+export interface Resolved {
+  /** Path relative to the context root ("." for the root). */
+  rel: string;
+  st: Stats;
+}
+
+/**
+ * ContextFs is the build context as the builder sees it: the directory minus what .dockerignore
+ * excludes. An excluded path does not exist here, except a directory that still holds a
+ * re-included (`!pattern`) descendant, as with BuildKit's filtered context transfer.
+ */
+export class ContextFs {
+  readonly root: string;
+  private readonly ignore: PatternMatcher | null;
+  /** Bounds concurrent lstat/readdir/readlink (the libuv pool has only a few threads anyway). */
+  readonly io = pLimit(64);
+  private readonly hasVisible = new Map<string, Promise<boolean>>();
+
+  constructor(root: string, ignore: PatternMatcher | null) {
+    this.root = root;
+    this.ignore = ignore;
+  }
+
+  /** abs maps a context-relative path to its host path. */
+  abs(rel: string): string {
+    return rel === '.' ? this.root : join(this.root, rel);
+  }
+
+  /** lstat gives the entry at rel, or null when absent or excluded by .dockerignore. */
+  async lstat(rel: string): Promise<Stats | null> {
+    const st = await this.rawLstat(rel);
+    if (st === null || rel === '.') return st;
+    return (await this.visible(rel, st)) ? st : null;
+  }
+
+  private async rawLstat(rel: string): Promise<Stats | null> {
+    try {
+      return await this.io(() => lstat(this.abs(rel)));
+    } catch (e) {
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return null;
+      throw e;
+    }
+  }
+
+  /** visible applies .dockerignore to an existing path. */
+  private async visible(rel: string, st: Stats): Promise<boolean> {
+    if (this.ignore === null || !this.ignore.matches(rel)) return true;
+    if (!st.isDirectory() || !this.ignore.mayReincludeBelow(rel)) return false;
+    let p = this.hasVisible.get(rel);
+    if (p === undefined) {
+      p = this.walk(rel, null).then((entries) => entries.length > 1);
+      this.hasVisible.set(rel, p);
+    }
+    return p;
+  }
+
+  /**
+   * resolve follows rel inside the context as if the context were `/` (so `..` and absolute
+   * link targets never leave it), honoring .dockerignore at every step. With followLast false
+   * the last component is not followed. Returns null when the path does not exist.
+   */
+  async resolve(rel: string, followLast = true): Promise<Resolved | null> {
+    let pending = rel.split('/').filter((p) => p !== '' && p !== '.');
+    const done: string[] = [];
+    let links = 0;
+    let st: Stats | null = await this.rawLstat('.');
+    while (pending.length > 0) {
+      const part = pending.shift()!;
+      if (part === '..') { done.pop(); continue; }
+      const cur = [...done, part].join('/');
+      st = await this.lstat(cur);
+      if (st === null) return null;
+      if (st.isSymbolicLink() && (pending.length > 0 || followLast)) {
+        if (++links > MAX_LINKS) return null;
+        const target = await this.io(() => readlink(this.abs(cur)));
+        if (target.startsWith('/')) done.length = 0;
+        pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+        continue;
+      }
+      done.push(part);
+    }
+    if (done.length === 0) st = await this.rawLstat('.');
+    return st === null ? null : { rel: done.length === 0 ? '.' : done.join('/'), st };
+  }
+
+  /** readdir lists the names in a context directory, sorted, without filtering. */
+  async readdir(rel: string): Promise<string[]> {
+    const names = await this.io(() => readdir(this.abs(rel)));
+    return names.sort();
+  }
+
+  /**
+   * walk lists the directory at ctxRel and everything below it as SourceEntry values whose rel is
+   * relative to ctxRel ("." first). .dockerignore applies by context path, `exclude` (COPY
+   * --exclude) by the path below ctxRel. Excluded directories are still entered when a `!`
+   * pattern may re-include something inside, and emitted only if something inside is kept.
+   * Symlinks are listed, never followed; sockets, fifos and devices are skipped.
+   */
+  async walk(ctxRel: string, exclude: PatternMatcher | null, rootStat?: Stats): Promise<SourceEntry[]> {
+    const st = rootStat ?? (await this.rawLstat(ctxRel));
+    if (st === null) return [];
+    const ignHits = this.ignore && ctxRel !== '.' ? this.parentHits(this.ignore, ctxRel) : [];
+    const rootEntry = await this.entry(ctxRel, '.', st);
+    const below = await this.walkDir(ctxRel, '.', ignHits, [], exclude);
+    return [rootEntry!, ...below];
+  }
+
+  private parentHits(m: PatternMatcher, rel: string): ParentMatches {
+    const parts = rel.split('/');
+    let hits: ParentMatches = [];
+    for (let i = 1; i <= parts.length; i++) hits = m.hits(parts.slice(0, i).join('/'), hits);
+    return hits;
+  }
+
+  private async walkDir(ctxDir: string, subDir: string, ignHits: ParentMatches, exHits: ParentMatches, exclude: PatternMatcher | null): Promise<SourceEntry[]> {
+    const names = await this.readdir(ctxDir);
+    const kids = await Promise.all(names.map(async (name) => {
+      const ctxPath = ctxDir === '.' ? name : `${ctxDir}/${name}`;
+      const sub = subDir === '.' ? name : `${subDir}/${name}`;
+      const st = await this.rawLstat(ctxPath);
+      if (st === null) return [];
+      const ih = this.ignore ? this.ignore.hits(ctxPath, ignHits) : [];
+      const eh = exclude ? exclude.hits(sub, exHits) : [];
+      const ignored = this.ignore !== null && this.ignore.decide(ih);
+      const excluded = exclude !== null && exclude.decide(eh);
+      const skip = ignored || excluded;
+      if (!st.isDirectory()) {
+        if (skip) return [];
+        const e = await this.entry(ctxPath, sub, st);
+        return e ? [e] : [];
+      }
+      const descend = !skip
+        || ((!ignored || this.ignore!.mayReincludeBelow(ctxPath)) && (!excluded || exclude!.mayReincludeBelow(sub)));
+      if (!descend) return [];
+      const below = await this.walkDir(ctxPath, sub, ih, eh, exclude);
+      if (skip && below.length === 0) return [];
+      return [(await this.entry(ctxPath, sub, st))!, ...below];
+    }));
+    return kids.flat();
+  }
+
+  /** entry builds the SourceEntry for a path, or null for a kind COPY does not carry. */
+  private async entry(ctxPath: string, rel: string, st: Stats): Promise<SourceEntry | null> {
+    const type = entryType(st);
+    if (type === null) return null;
+    const e: SourceEntry = {
+      rel, abs: this.abs(ctxPath), ctxPath, type,
+      mode: st.mode & 0o7777, size: type === 'file' ? st.size : 0,
+      mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, ctimeMs: st.ctimeMs,
+      ino: st.ino, dev: st.dev, nlink: st.nlink,
+    };
+    if (type === 'symlink') e.linkTarget = await this.io(() => readlink(e.abs));
+    return e;
+  }
+
+  /** fileEntry is the single entry of a file source (rel "."). */
+  async fileEntry(ctxPath: string, st: Stats): Promise<SourceEntry | null> {
+    return this.entry(ctxPath, '.', st);
+  }
+}
+
+function entryType(st: Stats): EntryType | null {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  return null;
+}
+
+/** cleanSource turns a COPY source into a context-relative path: `..` and a leading `/` are dropped (BuildKit). */
+export function cleanSource(src: string): string {
+  const n = posix.normalize('/' + src).replace(/^\/+/, '').replace(/\/+$/, '');
+  return n === '' ? '.' : n;
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
+import { digestFromHash, type Digest } from '../core/digest.ts';
+import { parseChmod, type ChmodSpec } from './chmod.ts';
+import type { Owner, Selection, SelectedSource, SourceEntry } from './types.ts';
+
+/** DigestOptions are the COPY flags that change the written files' metadata. */
+export interface DigestOptions {
+  /** --chown, resolved to numbers; COPY writes 0:0 without it. */
+  chown?: Owner;
+  /** --chmod, octal or symbolic. */
+  chmod?: string | number | ChmodSpec;
+  /** How many files to hash at once (default 16). */
+  concurrency?: number;
+}
+
+/** ContentFn gives a regular file's sha256 hex (the build context wires in its stat cache). */
+export type ContentFn = (e: SourceEntry) => Promise<string>;
+
+/**
+ * sourcesDigest is the content digest of a selection, for cache keys: for each source in order,
+ * its kind and destination name, then for each entry (walk order, which is sorted by name at each
+ * level) one record of: path as it will appear under the destination, type, permission bits after
+ * --chmod, uid/gid after --chown (0:0 otherwise), and the content sha256 (files), the link target
+ * (symlinks) or the earlier path it is hard-linked to. Never mtime, atime, ctime or inode numbers,
+ * so a fresh clone elsewhere gives the same digest.
+ */
+export async function sourcesDigest(sel: Selection, opts: DigestOptions, content: ContentFn): Promise<Digest> {
+  const chmod = chmodSpec(opts.chmod);
+  const uid = opts.chown?.uid ?? 0;
+  const gid = opts.chown?.gid ?? 0;
+  const limit = pLimit(opts.concurrency ?? 16);
+  const perSource = await Promise.all(sel.sources.map(async (src) => {
+    const links = hardlinkSources(src);
+    const payloads = await Promise.all(src.entries.map((e) => payloadOf(e, links, content, limit)));
+    return { src, payloads };
+  }));
+  const h = createHash('sha256');
+  h.update(JSON.stringify(['tsbuild-sources-v1', sel.parents, sel.multiple]) + '\n');
+  for (const { src, payloads } of perSource) {
+    h.update(JSON.stringify(['source', src.kind, src.name]) + '\n');
+    src.entries.forEach((e, i) => {
+      const mode = e.type === 'symlink' ? e.mode : chmod ? chmod.apply(e.mode, e.type === 'dir') : e.mode;
+      h.update(JSON.stringify([e.rel, e.type, mode, uid, gid, payloads[i]]) + '\n');
+    });
+  }
+  return digestFromHash(h);
+}
+
+function chmodSpec(c: DigestOptions['chmod']): ChmodSpec | undefined {
+  if (c === undefined) return undefined;
+  return typeof c === 'object' ? c : parseChmod(c);
+}
+
+function payloadOf(e: SourceEntry, links: Map<SourceEntry, string>, content: ContentFn, limit: ReturnType<typeof pLimit>): Promise<string> | string {
+  const link = links.get(e);
+  if (link !== undefined) return `hardlink:${link}`;
+  if (e.type === 'symlink') return `symlink:${e.linkTarget ?? ''}`;
+  if (e.type === 'dir') return '';
+  return limit(() => content(e)).then((hex) => `sha256:${hex}`);
+}
+
+/**
+ * hardlinkSources maps each regular file that shares an inode with an earlier file of the same
+ * source to that earlier file's rel path. BuildKit's copier keeps such files hard-linked within
+ * one source; copyInto does the same, so the digest must tell them apart from copies.
+ */
+export function hardlinkSources(src: SelectedSource): Map<SourceEntry, string> {
+  const first = new Map<string, string>();
+  const out = new Map<SourceEntry, string>();
+  for (const e of src.entries) {
+    if (e.type !== 'file' || e.nlink < 2) continue;
+    const id = `${e.dev}:${e.ino}`;
+    const seen = first.get(id);
+    if (seen === undefined) first.set(id, e.rel);
+    else out.set(e, seen);
+  }
+  return out;
+}
