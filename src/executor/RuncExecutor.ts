@@ -1,0 +1,112 @@
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TsbuildError } from '../core/errors.ts';
+import { runcDeleteForce, runcErrors, runcKill, runcRun, type RuncGlobal } from '../sys/runc.ts';
+import { exitCodeOf, type StreamingChild } from '../sys/spawnStreaming.ts';
+import { writeContainerFiles } from './containerFiles.ts';
+import { ensureCwd, prepareMountPoints } from './mountPoints.ts';
+import { allMounts, buildRuntimeSpec } from './runtimeSpec.ts';
+import type { Executor, ExitStatus, RunSpec } from './types.ts';
+
+/** RuncExecutorOptions configures RuncExecutor. */
+export interface RuncExecutorOptions {
+  /** The runc binary (default: `runc` on PATH). */
+  runc?: string;
+}
+
+const ID_RE = /^[\w+.-]+$/;
+
+/** ABORTED is what run() resolves with after its signal fired: the container was SIGKILLed. */
+export const ABORTED: ExitStatus = { exitCode: 137, signal: 'SIGKILL' };
+
+/**
+ * RuncExecutor runs a step with `runc run` on an OCI bundle it writes into
+ * spec.stateDir/bundle (root = spec.rootfs), keeping runc's state under
+ * spec.stateDir/runc. Everything under spec.stateDir is removed when run() settles.
+ */
+export class RuncExecutor implements Executor {
+  readonly name = 'runc' as const;
+  readonly #bin: string;
+
+  constructor(opts: RuncExecutorOptions = {}) {
+    this.#bin = opts.runc ?? 'runc';
+  }
+
+  /**
+   * run starts the container and resolves with its exit status once it has exited and
+   * its output is drained. Mount points it had to create in the rootfs are returned
+   * as createdStubs. A runc failure (bad config, missing executable) throws
+   * TsbuildError('RUNTIME'); an abort resolves with ABORTED and leaves nothing behind.
+   */
+  async run(spec: RunSpec): Promise<ExitStatus> {
+    if (!ID_RE.test(spec.id)) throw new TsbuildError('RUNTIME', `invalid container id "${spec.id}": want letters, digits, _ + - .`);
+    const terminal = spec.process.terminal === true;
+    if (terminal && (spec.stdin !== 'inherit' || spec.stdout !== 'inherit' || spec.stderr !== 'inherit')) {
+      throw new TsbuildError('RUNTIME', 'a terminal needs inherited stdin, stdout and stderr', { hint: 'run -t only from a terminal' });
+    }
+    if (spec.signal?.aborted) return { ...ABORTED };
+    const g: RuncGlobal = { bin: this.#bin, root: join(spec.stateDir, 'runc') };
+    const bundle = join(spec.stateDir, 'bundle');
+    try {
+      await mkdir(bundle, { recursive: true });
+      const files = await writeContainerFiles(spec.stateDir, spec.hostname ?? spec.id);
+      const config = buildRuntimeSpec(spec, files, terminal);
+      const { createdStubs } = await prepareMountPoints(spec.rootfs, allMounts(spec, files));
+      await ensureCwd(spec.rootfs, spec.process.cwd);
+      await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
+      const logFile = join(spec.stateDir, 'runc.log');
+      const child = runcRun(g, { bundle, id: spec.id, logFile, stdio: { stdin: spec.stdin, stdout: spec.stdout, stderr: spec.stderr } });
+      const status = await waitOrAbort(child, g, spec.id, spec.signal);
+      if (status.signal === undefined && status.exitCode !== 0) {
+        const errors = await runcErrors(logFile);
+        if (errors.length > 0) throw new TsbuildError('RUNTIME', `runc run ${spec.id}: ${errors[errors.length - 1]}`);
+      }
+      return { ...status, createdStubs };
+    } finally {
+      await cleanup(g, spec);
+    }
+  }
+}
+
+/** waitOrAbort waits for `runc run`; on abort it kills the container (see killContainer) and reports ABORTED. */
+async function waitOrAbort(child: StreamingChild, g: RuncGlobal, id: string, signal: AbortSignal | undefined): Promise<ExitStatus> {
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    void killContainer(child, g, id);
+  };
+  // The signal may have fired while the bundle was being written, before anyone listened.
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const exit = await child.done;
+    return aborted ? { ...ABORTED } : { exitCode: exitCodeOf(exit), ...(exit.signal ? { signal: exit.signal } : {}) };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * killContainer SIGKILLs the container through `runc kill`, retrying while runc is
+ * still creating it (kill fails until the state exists). If runc does not exit within
+ * ~5 s, runc itself is killed; cleanup's `runc delete --force` then ends the container.
+ */
+async function killContainer(child: StreamingChild, g: RuncGlobal, id: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!child.exited() && Date.now() < deadline) {
+    await runcKill(g, id, 'KILL').catch(() => false);
+    await Promise.race([child.done.catch(() => undefined), delay(25)]);
+  }
+  child.kill('SIGKILL');
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** cleanup removes the container if runc left it behind (crash or abort), then all of stateDir. */
+async function cleanup(g: RuncGlobal, spec: RunSpec): Promise<void> {
+  const left = await stat(join(g.root, spec.id)).then(() => true, () => false);
+  if (left) await runcDeleteForce(g, spec.id);
+  await rm(spec.stateDir, { recursive: true, force: true });
+}
