@@ -20,7 +20,7 @@ export type ContentFn = (e: SourceEntry) => Promise<string>;
 /**
  * sourcesDigest is the content digest of a selection, for cache keys: for each source in order,
  * its kind and destination name, then for each entry (walk order, which is sorted by name at each
- * level) one record of: path as it will appear under the destination, type, permission bits after
+ * level, except a dir source's own root) one record of: path as it will appear under the destination, type, permission bits after
  * --chmod, uid/gid after --chown (0:0 otherwise), and the content sha256 (files), the link target
  * (symlinks) or the earlier path it is hard-linked to. Never mtime, atime, ctime or inode numbers,
  * so a fresh clone elsewhere gives the same digest.
@@ -40,6 +40,9 @@ export async function sourcesDigest(sel: Selection, opts: DigestOptions, content
   for (const { src, payloads } of perSource) {
     h.update(JSON.stringify(['source', src.kind, src.name]) + '\n');
     src.entries.forEach((e, i) => {
+      // The root of a dir source only lends its mtime: copyInto creates the destination dir
+      // 0755 (or the octal --chmod) owned by --chown, as BuildKit does, so its mode is not hashed.
+      if (src.kind === 'dir' && e.rel === '.') { h.update('["."]\n'); return; }
       const mode = e.type === 'symlink' ? e.mode : chmod ? chmod.apply(e.mode, e.type === 'dir') : e.mode;
       h.update(JSON.stringify([e.rel, e.type, mode, uid, gid, payloads[i]]) + '\n');
     });

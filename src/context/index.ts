@@ -1,0 +1,26 @@
+/**
+ * context/: the build context and COPY/ADD file semantics (no container needed).
+ *
+ * How the build engine uses it:
+ *
+ *   const ctx = await BuildContext.open(contextDir, { statCachePath })         // reads .dockerignore
+ *   const sel = await ctx.select(['src/', '*.txt'], { exclude: [], parents: false })
+ *                                                  // throws TsbuildError('COPY_SOURCE_MISSING')
+ *   const key = await ctx.digest(sel, { chown: { uid: 0, gid: 0 }, chmod: '0755' })  // Digest, for the cache key
+ *   await copyInto(sel, layerDir, '/app/', { workdir: '/', chown, chmod, lower: lowerFromDirs(lowerdirs) })
+ *   await ctx.saveStatCache()
+ *
+ * ADD adds: addInto (local archives are extracted, the rest copied) and fetchUrl (remote files).
+ * See docs/CONTEXT.md for the Docker/BuildKit behaviours followed, and where we differ.
+ */
+export { BuildContext, type BuildContextOptions } from './BuildContext.ts';
+export { ContextFs } from './ContextFs.ts';
+export { copyInto, type CopyIntoOptions, type CopyResult } from './copyInto.ts';
+export { parseChmod, type ChmodSpec } from './chmod.ts';
+export { parseDockerignore, PatternMatcher, Pattern } from './dockerignore.ts';
+export { globMatch, hasWildcards } from './glob.ts';
+export { hashFile, type HashFileFn } from './hashFile.ts';
+export { lowerFromDirs, lowerFromRoot, resolveInLower, type LowerFs, type LowerStat } from './lower.ts';
+export { sourcesDigest, type DigestOptions } from './sourcesDigest.ts';
+export { StatCache } from './StatCache.ts';
+export type { EntryType, Owner, SelectedSource, Selection, SelectOptions, SourceEntry } from './types.ts';
