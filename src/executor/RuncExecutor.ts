@@ -2,11 +2,11 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TsbuildError } from '../core/errors.ts';
 import { runcDeleteForce, runcErrors, runcKill, runcRun, type RuncGlobal } from '../sys/runc.ts';
-import { exitCodeOf, type StreamingChild } from '../sys/spawnStreaming.ts';
 import { writeContainerFiles } from './containerFiles.ts';
 import { ensureCwd, prepareMountPoints } from './mountPoints.ts';
 import { allMounts, buildRuntimeSpec } from './runtimeSpec.ts';
 import type { Executor, ExitStatus, RunSpec } from './types.ts';
+import { ABORTED, waitOrAbort } from './waitOrAbort.ts';
 
 /** RuncExecutorOptions configures RuncExecutor. */
 export interface RuncExecutorOptions {
@@ -15,9 +15,6 @@ export interface RuncExecutorOptions {
 }
 
 const ID_RE = /^[\w+.-]+$/;
-
-/** ABORTED is what run() resolves with after its signal fired: the container was SIGKILLed. */
-export const ABORTED: ExitStatus = { exitCode: 137, signal: 'SIGKILL' };
 
 /**
  * RuncExecutor runs a step with `runc run` on an OCI bundle it writes into
@@ -36,7 +33,8 @@ export class RuncExecutor implements Executor {
    * run starts the container and resolves with its exit status once it has exited and
    * its output is drained. Mount points it had to create in the rootfs are returned
    * as createdStubs. A runc failure (bad config, missing executable) throws
-   * TsbuildError('RUNTIME'); an abort resolves with ABORTED and leaves nothing behind.
+   * TsbuildError('RUNTIME'); an abort resolves with ABORTED and leaves nothing behind
+   * (if runc itself had to be killed, `runc delete --force` ends the container).
    */
   async run(spec: RunSpec): Promise<ExitStatus> {
     if (!ID_RE.test(spec.id)) throw new TsbuildError('RUNTIME', `invalid container id "${spec.id}": want letters, digits, _ + - .`);
@@ -56,7 +54,8 @@ export class RuncExecutor implements Executor {
       await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
       const logFile = join(spec.stateDir, 'runc.log');
       const child = runcRun(g, { bundle, id: spec.id, logFile, stdio: { stdin: spec.stdin, stdout: spec.stdout, stderr: spec.stderr } });
-      const status = await waitOrAbort(child, g, spec.id, spec.signal);
+      // runc kill fails until runc has created the container; waitOrAbort retries it.
+      const status = await waitOrAbort(child, spec.signal, () => runcKill(g, spec.id, 'KILL'));
       if (status.signal === undefined && status.exitCode !== 0) {
         const errors = await runcErrors(logFile);
         if (errors.length > 0) throw new TsbuildError('RUNTIME', `runc run ${spec.id}: ${errors[errors.length - 1]}`);
@@ -66,42 +65,6 @@ export class RuncExecutor implements Executor {
       await cleanup(g, spec);
     }
   }
-}
-
-/** waitOrAbort waits for `runc run`; on abort it kills the container (see killContainer) and reports ABORTED. */
-async function waitOrAbort(child: StreamingChild, g: RuncGlobal, id: string, signal: AbortSignal | undefined): Promise<ExitStatus> {
-  let aborted = false;
-  const onAbort = () => {
-    aborted = true;
-    void killContainer(child, g, id);
-  };
-  // The signal may have fired while the bundle was being written, before anyone listened.
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const exit = await child.done;
-    return aborted ? { ...ABORTED } : { exitCode: exitCodeOf(exit), ...(exit.signal ? { signal: exit.signal } : {}) };
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-/**
- * killContainer SIGKILLs the container through `runc kill`, retrying while runc is
- * still creating it (kill fails until the state exists). If runc does not exit within
- * ~5 s, runc itself is killed; cleanup's `runc delete --force` then ends the container.
- */
-async function killContainer(child: StreamingChild, g: RuncGlobal, id: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!child.exited() && Date.now() < deadline) {
-    await runcKill(g, id, 'KILL').catch(() => false);
-    await Promise.race([child.done.catch(() => undefined), delay(25)]);
-  }
-  child.kill('SIGKILL');
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** cleanup removes the container if runc left it behind (crash or abort), then all of stateDir. */

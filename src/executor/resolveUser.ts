@@ -10,7 +10,7 @@ export interface ResolvedUser {
   additionalGids: number[];
 }
 
-interface PasswdEntry { name: string; uid: number; gid: number }
+interface PasswdEntry { name: string; uid: number; gid: number; home: string }
 interface GroupEntry { name: string; gid: number; members: string[] }
 
 const MAX_ID = 2 ** 31 - 1;
@@ -55,6 +55,15 @@ export async function resolveUser(rootfs: string, userSpec: string): Promise<Res
   return out;
 }
 
+/**
+ * homeDir is the home directory of the first passwd entry with uid, as runc sets
+ * $HOME when the image does not: "/" when there is no such entry (or it has no home).
+ */
+export async function homeDir(rootfs: string, uid: number): Promise<string> {
+  const u = parsePasswd(await readImageFile(rootfs, '/etc/passwd')).find((e) => e.uid === uid);
+  return u?.home || '/';
+}
+
 function unknown(kind: 'user' | 'group', name: string, file: string): TsbuildError {
   return new TsbuildError('USER_UNKNOWN', `unable to find ${kind} ${name}: no matching entries in ${file} file`, {
     hint: kind === 'user' ? 'create the user in an earlier step (e.g. RUN useradd ...) or use a numeric uid' : 'create the group first or use a numeric gid',
@@ -90,7 +99,7 @@ export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
   for (const f of fields(text)) {
     const uid = parseId(f[2] ?? ''); const gid = parseId(f[3] ?? '');
-    if (f[0] && uid !== undefined && gid !== undefined) out.push({ name: f[0], uid, gid });
+    if (f[0] && uid !== undefined && gid !== undefined) out.push({ name: f[0], uid, gid, home: f[5] ?? '' });
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,6 +187,23 @@ export function executorSuite(make: () => Executor): void {
     expect(ifaces((await sh('cat /proc/net/dev', { network: 'none' })).stdout)).toEqual(['lo']);
     const host = ifaces(readFileSync('/proc/net/dev', 'utf8'));
     expect(ifaces((await sh('cat /proc/net/dev')).stdout)).toEqual(host);
+  });
+
+  test('in network none, lo is up', async () => {
+    const flags = Number((await sh('cat /sys/class/net/lo/flags', { network: 'none' })).stdout.trim());
+    expect(flags & 1).toBe(1);
+  });
+
+  test('a rootfs that is itself a mount point (like a merged overlay) works', async () => {
+    const rootfs = box.rootfs();
+    execFileSync('mount', ['--bind', rootfs, rootfs]);
+    try {
+      const r = await sh('cat /proc/self/stat > /dev/null && echo hi > /root/f && echo ok', {}, rootfs);
+      expect(r.stdout).toBe('ok\n');
+    } finally {
+      execFileSync('umount', [rootfs]);
+    }
+    expect(readFileSync(join(rootfs, 'root/f'), 'utf8')).toBe('hi\n');
   });
 
   test('host files are invisible', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { TsbuildError } from '../../../src/core/errors.ts';
-import { parsePasswd, resolveUser } from '../../../src/executor/resolveUser.ts';
+import { homeDir, parsePasswd, resolveUser } from '../../../src/executor/resolveUser.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/rootfs', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'tsbuild-resolveuser-'));
@@ -92,5 +92,11 @@ describe('resolveUser stays inside the rootfs', () => {
 });
 
 test('parsePasswd skips comments, blanks and malformed lines', () => {
-  expect(parsePasswd('# c\n\na:x:1:2::/:/bin/sh\nb:x:y:2::/:\nc\n')).toEqual([{ name: 'a', uid: 1, gid: 2 }]);
+  expect(parsePasswd('# c\n\na:x:1:2::/:/bin/sh\nb:x:y:2::/:\nc\n')).toEqual([{ name: 'a', uid: 1, gid: 2, home: '/' }]);
+});
+
+test('homeDir is the passwd home of the uid, "/" without one', async () => {
+  expect(await homeDir(fixture, 1000)).toBe('/home/app');
+  expect(await homeDir(fixture, 0)).toBe('/root');
+  expect(await homeDir(fixture, 4242)).toBe('/');
 });

@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { TsbuildError } from '../core/errors.ts';
+import { findHostTools, killPidNamespace, unshareRun, type HostTools } from '../sys/unshare.ts';
+import { writeContainerFiles } from './containerFiles.ts';
+import { makeDevDir } from './devDir.ts';
+import { findExecutable, withHome } from './processEnv.ts';
+import { coveringMount, ensureCwd, ensureMountPoint, mountPointKind, prepareMountPoints } from './mountPoints.ts';
+import { allMounts, MASKED_PATHS, READONLY_PATHS, type RuntimeMount } from './runtimeSpec.ts';
+import { fstab, unshareArgv, type FstabEntry } from './unshareSetup.ts';
+import type { Executor, ExitStatus, RunSpec } from './types.ts';
+import { ABORTED, waitOrAbort } from './waitOrAbort.ts';
+
+/** UnshareExecutorOptions configures UnshareExecutor. */
+export interface UnshareExecutorOptions {
+  /** Host binaries to use instead of the ones found in /usr/bin, /usr/sbin, /bin, /sbin. */
+  tools?: HostTools;
+}
+
+/**
+ * UnshareExecutor is the fallback for hosts without an OCI runtime: util-linux
+ * `unshare` makes the namespaces, the host's `mount` sets up /proc, /dev, /sys and the
+ * binds inside them, `setpriv` and a second `unshare` switch root and identity.
+ * No cgroups, no device cgroup (the rootfs is mounted nodev instead), no seccomp;
+ * see docs/EXECUTOR.md for what differs from runc.
+ */
+export class UnshareExecutor implements Executor {
+  readonly name = 'unshare' as const;
+  #tools: Promise<HostTools> | undefined;
+
+  constructor(opts: UnshareExecutorOptions = {}) {
+    if (opts.tools) this.#tools = Promise.resolve(opts.tools);
+  }
+
+  /** run has RuncExecutor.run's contract: exit status, createdStubs, RUNTIME errors, ABORTED after an abort. */
+  async run(spec: RunSpec): Promise<ExitStatus> {
+    if (spec.process.terminal && (spec.stdin !== 'inherit' || spec.stdout !== 'inherit' || spec.stderr !== 'inherit')) {
+      throw new TsbuildError('RUNTIME', 'a terminal needs inherited stdin, stdout and stderr', { hint: 'run -t only from a terminal' });
+    }
+    if (spec.signal?.aborted) return { ...ABORTED };
+    const tools = await this.#hostTools();
+    try {
+      await mkdir(spec.stateDir, { recursive: true });
+      const hostname = spec.hostname ?? spec.id;
+      const files = await writeContainerFiles(spec.stateDir, hostname);
+      const mounts = allMounts(spec, files);
+      const { targets, createdStubs } = await prepareMountPoints(spec.rootfs, mounts);
+      await ensureCwd(spec.rootfs, spec.process.cwd);
+      const env = await withHome(spec.rootfs, spec.process.uid, spec.process.env.filter((kv) => kv.indexOf('=') > 0));
+      await findExecutable(spec.rootfs, spec.process.args[0] ?? '', env, spec.process.cwd);
+      const root = join(spec.stateDir, 'root');
+      await mkdir(root);
+      const entries = await fstabEntries(spec, mounts, targets, root);
+      await writeFile(join(spec.stateDir, 'fstab'), fstab(entries));
+      const argv = unshareArgv(tools, {
+        stateDir: spec.stateDir, root, hostname, network: spec.network, env, cwd: spec.process.cwd, args: spec.process.args,
+        uid: spec.process.uid, gid: spec.process.gid, additionalGids: spec.process.additionalGids ?? [],
+      });
+      const child = unshareRun(argv, { stdin: spec.stdin, stdout: spec.stdout, stderr: spec.stderr });
+      // Killing the pid namespace's init kills all of it; before unshare has forked, kill unshare itself
+      // (its --kill-child takes along a child forked meanwhile).
+      const status = await waitOrAbort(child, spec.signal, async () => {
+        if ((await killPidNamespace(child.pid)) === 0) child.kill('SIGKILL');
+      });
+      if (status.exitCode === 125 && existsSync(join(spec.stateDir, 'setup.failed'))) {
+        const err = await readFile(join(spec.stateDir, 'setup.err'), 'utf8').catch(() => '');
+        throw new TsbuildError('RUNTIME', `unshare ${spec.id}: container setup failed: ${err.trim().split('\n').pop() ?? 'unknown error'}`);
+      }
+      return { ...status, createdStubs };
+    } finally {
+      await rm(spec.stateDir, { recursive: true, force: true });
+    }
+  }
+
+  #hostTools(): Promise<HostTools> {
+    this.#tools ??= findHostTools().then(({ tools, missing }) => {
+      if (tools) return tools;
+      throw new TsbuildError('RUNTIME', `unshare executor: host tools not found: ${missing.join(', ')}`, { hint: 'install util-linux and coreutils' });
+    });
+    return this.#tools;
+  }
+}
+
+/**
+ * fstabEntries maps the container's mounts onto the root bind: the rootfs itself
+ * (nodev: without a device cgroup, only our own /dev binds may open devices), /dev as
+ * a bind of stateDir/dev with the host's null, zero, ... bound in, then the rest in
+ * order, then Docker's masked and read-only paths.
+ */
+async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (string | undefined)[], root: string): Promise<FstabEntry[]> {
+  const nSystem = mounts.length - (spec.mounts?.length ?? 0);
+  const inRoot = (hostPath: string) => join(root, relative(spec.rootfs, hostPath));
+  const devDir = join(spec.stateDir, 'dev');
+  const out: FstabEntry[] = [{ source: spec.rootfs, target: root, type: 'none', options: ['bind', 'nodev'] }];
+  let devTarget = '';
+  for (let i = 0; i < mounts.length; i++) {
+    const m = mounts[i]!;
+    const target = targets[i];
+    if (i < nSystem && m.destination === '/dev' && target) {
+      devTarget = inRoot(target);
+      out.push({ source: devDir, target: devTarget, type: 'none', options: ['bind', 'nosuid', 'noexec'] });
+      out.push(...(await makeDevDir(devDir)).map((n) => ({ source: `/dev/${n}`, target: `${devTarget}/${n}`, type: 'none', options: ['bind'] })));
+      continue;
+    }
+    const options = i < nSystem ? m.options : withNodev(m.options);
+    if (target) {
+      out.push({ source: m.source, target: inRoot(target), type: m.type === 'bind' ? 'none' : m.type, options });
+      continue;
+    }
+    const cover = coveringMount(mounts, i);
+    // cgroup v1 hierarchies cannot be shown read-only without runc's per-controller binds: left out.
+    if (m.destination === '/sys/fs/cgroup') continue;
+    if (cover?.destination !== '/dev' || !devTarget) {
+      throw new TsbuildError('RUNTIME', `unshare executor: cannot mount ${m.destination} inside ${cover?.destination ?? '?'}`, { hint: 'use --runtime runc' });
+    }
+    const sub = m.destination.slice('/dev'.length);
+    const { path } = await ensureMountPoint(devDir, sub, await mountPointKind(m));
+    out.push({ source: m.source, target: join(devTarget, relative(devDir, path)), type: m.type === 'bind' ? 'none' : m.type, options });
+  }
+  return [...out, ...(await hiddenPaths(join(root, 'proc'), join(root, 'sys')))];
+}
+
+/** withNodev adds nodev to a run's own mounts unless they ask for dev explicitly. */
+function withNodev(options: string[]): string[] {
+  return options.includes('dev') || options.includes('nodev') ? options : [...options, 'nodev'];
+}
+
+/** hiddenPaths masks (empty ro tmpfs over dirs, /dev/null over files) and write-protects Docker's paths that this kernel has. */
+async function hiddenPaths(proc: string, sys: string): Promise<FstabEntry[]> {
+  const inside = (p: string) => (p.startsWith('/proc/') ? join(proc, p.slice(6)) : join(sys, p.slice(5)));
+  const out: FstabEntry[] = [];
+  for (const p of MASKED_PATHS) {
+    const st = await stat(p).catch(() => undefined);
+    if (!st) continue;
+    out.push(st.isDirectory()
+      ? { source: 'tmpfs', target: inside(p), type: 'tmpfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] }
+      : { source: '/dev/null', target: inside(p), type: 'none', options: ['bind'] });
+  }
+  for (const p of READONLY_PATHS) {
+    if (existsSync(p)) out.push({ source: inside(p), target: inside(p), type: 'none', options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+  }
+  return out;
+}
