@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+/** REPO is the repository root. */
+export const REPO = resolve(import.meta.dirname, '../..');
+
+/** BIN is the bundled CLI (built by `npm run build`, which `npm test` runs first). */
+export const BIN = join(REPO, 'dist/tsbuild.mjs');
+
+/** CliResult is a finished tsbuild process. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** tsbuild runs the CLI with args (no TTY, CI-like), optionally feeding stdin. */
+export function tsbuild(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? REPO,
+      env: { ...process.env, CI: 'true', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', rej);
+    child.on('close', (code) => res({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** ok runs tsbuild and throws (with its stderr) unless it exits 0. */
+export async function ok(args: string[], opts: Parameters<typeof tsbuild>[1] = {}): Promise<CliResult> {
+  const r = await tsbuild(args, opts);
+  if (r.code !== 0) throw new Error(`tsbuild ${args.join(' ')} exited ${r.code}\n${r.stderr}`);
+  return r;
+}
+
+/** TempRoot is a private store root + scratch dir for one test file, removed with all its mounts. */
+export interface TempRoot {
+  dir: string;
+  root: string;
+  cleanup(): void;
+}
+
+/** makeTempRoot creates a scratch dir with a store root inside it. */
+export function makeTempRoot(prefix = 'tsbuild-test-'): TempRoot {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const root = join(dir, 'root');
+  return {
+    dir,
+    root,
+    cleanup() {
+      unmountUnder(dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** mountsUnder lists mount points at or below dir (from /proc/self/mountinfo). */
+export function mountsUnder(dir: string): string[] {
+  const info = readFileSync('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m === dir || m.startsWith(dir + '/'));
+}
+
+/** unmountUnder detaches every mount below dir, deepest first (test cleanup after failures). */
+export function unmountUnder(dir: string): void {
+  for (const m of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
+    try { execFileSync('umount', ['-l', m]); } catch { /* already gone */ }
+  }
+}
