@@ -89,22 +89,29 @@ export class BuildContext {
     return sourcesDigest(sel, opts, (e) => this.contentOf(e));
   }
 
-  /** contentOf gives a file's sha256 hex, from the stat cache when its stat is unchanged. */
-  contentOf(e: SourceEntry): Promise<string> {
+  /**
+   * contentOf gives a file's sha256 hex: synchronously from the stat cache when its stat is
+   * unchanged (or for a small file read now), else a promise. Concurrent asks share one read.
+   */
+  contentOf(e: SourceEntry): string | Promise<string> {
     const hit = this.cache.get(e.ctxPath, e);
-    if (hit !== undefined) return Promise.resolve(hit);
+    if (hit !== undefined) return hit;
     const key = `${e.ctxPath}\0${e.size}\0${e.mtimeMs}\0${e.ctimeMs}\0${e.ino}`;
-    let p = this.inflight.get(key);
-    if (p === undefined) {
-      const started = Date.now();
-      this.reads++;
-      p = this.hash(e.abs, e.size).then((hex) => {
-        this.cache.set(e.ctxPath, e, hex, started);
-        return hex;
-      });
-      this.inflight.set(key, p);
-      p.finally(() => this.inflight.delete(key)).catch(() => undefined);
+    const pending = this.inflight.get(key);
+    if (pending !== undefined) return pending;
+    const started = Date.now();
+    this.reads++;
+    const v = this.hash(e.abs, e.size);
+    if (typeof v === 'string') {
+      this.cache.set(e.ctxPath, e, v, started);
+      return v;
     }
+    const p = v.then((hex) => {
+      this.cache.set(e.ctxPath, e, hex, started);
+      return hex;
+    });
+    this.inflight.set(key, p);
+    p.finally(() => this.inflight.delete(key)).catch(() => undefined);
     return p;
   }
 

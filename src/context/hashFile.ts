@@ -1,18 +1,25 @@
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 /** HashFileFn hashes one file's content to sha256 hex (injectable, e.g. to count reads in tests). */
-export type HashFileFn = (absPath: string, size: number) => Promise<string>;
+export type HashFileFn = (absPath: string, size: number) => string | Promise<string>;
 
-const SMALL = 1 << 20;
+/** Files up to SMALL bytes are read synchronously: per-file promise and thread-pool overhead dominates there. */
+export const SMALL_FILE = 256 << 10;
 const CHUNK = 1 << 20;
 
 /**
- * hashFile returns the sha256 hex of a file. Small files are read in one call; larger ones are
- * streamed in 1 MiB chunks through one buffer, so memory stays bounded whatever the size.
+ * hashFile returns the sha256 hex of a file. Small files are read in one synchronous call (at
+ * ~20 µs a file this beats the promise API several times over); larger ones are streamed in
+ * 1 MiB chunks through one buffer, so memory stays bounded whatever the size.
  */
-export const hashFile: HashFileFn = async (absPath, size) => {
-  if (size <= SMALL) return createHash('sha256').update(await readFile(absPath)).digest('hex');
+export const hashFile: HashFileFn = (absPath, size) => {
+  if (size <= SMALL_FILE) return createHash('sha256').update(readFileSync(absPath)).digest('hex');
+  return hashLarge(absPath);
+};
+
+async function hashLarge(absPath: string): Promise<string> {
   const h = createHash('sha256');
   const fh = await open(absPath, 'r');
   try {
@@ -26,4 +33,4 @@ export const hashFile: HashFileFn = async (absPath, size) => {
     await fh.close();
   }
   return h.digest('hex');
-};
+}

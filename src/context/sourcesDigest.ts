@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { digestFromHash, type Digest } from '../core/digest.ts';
 import { parseChmod, type ChmodSpec } from './chmod.ts';
+import { SMALL_FILE } from './hashFile.ts';
 import type { Owner, Selection, SelectedSource, SourceEntry } from './types.ts';
 
 /** DigestOptions are the COPY flags that change the written files' metadata. */
@@ -14,8 +16,8 @@ export interface DigestOptions {
   concurrency?: number;
 }
 
-/** ContentFn gives a regular file's sha256 hex (the build context wires in its stat cache). */
-export type ContentFn = (e: SourceEntry) => Promise<string>;
+/** ContentFn gives a regular file's sha256 hex, now or later (the build context wires in its stat cache). */
+export type ContentFn = (e: SourceEntry) => string | Promise<string>;
 
 /**
  * sourcesDigest is the content digest of a selection, for cache keys: for each source in order,
@@ -30,11 +32,19 @@ export async function sourcesDigest(sel: Selection, opts: DigestOptions, content
   const uid = opts.chown?.uid ?? 0;
   const gid = opts.chown?.gid ?? 0;
   const limit = pLimit(opts.concurrency ?? 16);
-  const perSource = await Promise.all(sel.sources.map(async (src) => {
+  const perSource: Array<{ src: SelectedSource; payloads: Array<string | Promise<string>> }> = [];
+  let n = 0;
+  for (const src of sel.sources) {
     const links = hardlinkSources(src);
-    const payloads = await Promise.all(src.entries.map((e) => payloadOf(e, links, content, limit)));
-    return { src, payloads };
-  }));
+    const payloads: Array<string | Promise<string>> = [];
+    for (const e of src.entries) {
+      // Cached and small files answer synchronously; yield now and then so the event loop breathes.
+      if (++n % 2000 === 0) await yieldToLoop();
+      payloads.push(payloadOf(e, links, content, limit));
+    }
+    perSource.push({ src, payloads });
+  }
+  for (const s of perSource) s.payloads = await Promise.all(s.payloads);
   const h = createHash('sha256');
   h.update(JSON.stringify(['tsbuild-sources-v1', sel.parents, sel.multiple]) + '\n');
   for (const { src, payloads } of perSource) {
@@ -55,12 +65,15 @@ function chmodSpec(c: DigestOptions['chmod']): ChmodSpec | undefined {
   return typeof c === 'object' ? c : parseChmod(c);
 }
 
-function payloadOf(e: SourceEntry, links: Map<SourceEntry, string>, content: ContentFn, limit: ReturnType<typeof pLimit>): Promise<string> | string {
+function payloadOf(e: SourceEntry, links: Map<SourceEntry, string>, content: ContentFn, limit: ReturnType<typeof pLimit>): string | Promise<string> {
   const link = links.get(e);
   if (link !== undefined) return `hardlink:${link}`;
   if (e.type === 'symlink') return `symlink:${e.linkTarget ?? ''}`;
   if (e.type === 'dir') return '';
-  return limit(() => content(e)).then((hex) => `sha256:${hex}`);
+  // Large files stream: the limit bounds how many are open at once.
+  if (e.size > SMALL_FILE) return limit(async () => `sha256:${await content(e)}`);
+  const v = content(e);
+  return typeof v === 'string' ? `sha256:${v}` : v.then((hex) => `sha256:${hex}`);
 }
 
 /**
