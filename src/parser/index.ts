@@ -1,7 +1,11 @@
 export * from './types.ts';
+export { parseBuildfile } from './parseBuildfile.ts';
+export { parseTree, type TreeResult } from './parseTree.ts';
+export { toInstructions, toInstruction, KEYWORDS } from './toInstructions.ts';
 export type { Node, NodeItem, NodeFlag, Tree } from './node.ts';
 export type { Pos } from './cst.ts';
-export { parseTree, type TreeResult } from './parseTree.ts';
 export { dumpTree, dumpNode } from './dump.ts';
 export { goQuote } from './goText.ts';
+export { parseGoDuration } from './duration.ts';
+export { expandsVariables, EXPANDING_KINDS } from './expansion.ts';
 export * from './shell/index.ts';

@@ -77,6 +77,8 @@ export interface CopyInstruction extends Base {
   /** ADD only. */
   checksum?: string;
   keepGitDir?: boolean;
+  /** ADD only: `--unpack` given explicitly (absent: archives from the context are unpacked, URLs are not). */
+  unpack?: boolean;
 }
 export interface ExposeInstruction extends Base { kind: 'EXPOSE'; ports: string[] }
 export interface VolumeInstruction extends Base { kind: 'VOLUME'; paths: string[] }
