@@ -19,8 +19,8 @@ export class TarWriter {
     if (!this.out.write(b)) await once(this.out, 'drain');
   }
 
-  private header(name: string, type: 'File' | 'Directory', size: number, mode: number): Buffer {
-    const h = new Header({ path: name, mode, uid: 0, gid: 0, size, mtime: EPOCH, type, uname: '', gname: '' });
+  private header(name: string, type: 'File' | 'Directory' | 'SymbolicLink', size: number, mode: number, linkpath?: string): Buffer {
+    const h = new Header({ path: name, mode, uid: 0, gid: 0, size, mtime: EPOCH, type, uname: '', gname: '', ...(linkpath !== undefined ? { linkpath } : {}) });
     if (h.encode()) throw new TsbuildError('INTERNAL', `tar entry name too long for ustar: ${name}`);
     return h.block!;
   }
@@ -28,6 +28,11 @@ export class TarWriter {
   /** dir adds a directory entry (name without trailing slash). */
   async dir(name: string): Promise<void> {
     await this.write(this.header(`${name}/`, 'Directory', 0, 0o755));
+  }
+
+  /** symlink adds a symbolic link entry (docker save links repeated layers this way). */
+  async symlink(name: string, target: string): Promise<void> {
+    await this.write(this.header(name, 'SymbolicLink', 0, 0o777, target));
   }
 
   /** file adds a regular file of exactly size bytes from a buffer or a fresh stream; a short or long stream is an error. */
