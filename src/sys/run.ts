@@ -17,7 +17,7 @@ export async function runTool(
   args: readonly string[],
   opts: { code?: ErrorCode; allowFail?: boolean; cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
-  const spawnOpts: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'] };
+  const spawnOpts: SpawnOptions = { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] };
   if (opts.cwd) spawnOpts.cwd = opts.cwd;
   if (opts.env) spawnOpts.env = opts.env;
   const child = spawn(cmd, args, spawnOpts);
@@ -25,7 +25,11 @@ export async function runTool(
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin!.end(opts.input ?? '');
+  if (opts.input !== undefined) {
+    // A tool may exit before reading its input; that is its answer, not our error.
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(opts.input);
+  }
   const code = await new Promise<number>((resolve, reject) => {
     child.on('error', (e) => reject(new TsbuildError(opts.code ?? 'IO', `${cmd}: ${e.message}`, { cause: e })));
     child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
