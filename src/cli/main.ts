@@ -8,6 +8,7 @@ import { renderError } from '../ui/renderError.ts';
 const COMMANDS: Record<string, () => Promise<Command>> = {
   parse: async () => (await import('./commands/parse.ts')).parseCommand,
   import: async () => (await import('./commands/import.ts')).importCommand,
+  build: async () => (await import('./commands/build.ts')).buildCommand,
 };
 
 const ALIASES: Record<string, string> = {};
@@ -15,6 +16,7 @@ const ALIASES: Record<string, string> = {};
 const USAGE = `usage: tsbuild [--root DIR] COMMAND [ARGS]
 
 Commands:
+  build      build an image from a Buildfile (also: tsbuild -f Buildfile -t NAME .)
   parse      check a Buildfile and print its instructions
   import     make a base image from a root filesystem tarball
 

@@ -1,0 +1,100 @@
+import { readFile, writeFile, stat } from 'node:fs/promises';
+import { resolve, basename } from 'node:path';
+import type { Command } from '../context.ts';
+import { TsbuildError } from '../../core/errors.ts';
+import { parseCommandArgs, parseKeyValues } from '../args.ts';
+import { createRenderer, type ProgressMode } from '../../ui/createRenderer.ts';
+import { openBuilder } from '../wire.ts';
+
+const HELP = `usage: tsbuild build [OPTIONS] [CONTEXT]
+
+Build an image from a Buildfile (Dockerfile syntax). CONTEXT defaults to '.'.
+
+Options:
+  -f, --file FILE          Buildfile (default: CONTEXT/Buildfile, else CONTEXT/Dockerfile)
+  -t, --tag NAME[:TAG]     name the image (repeatable)
+      --build-arg K[=V]    set a build-time variable (repeatable)
+      --target STAGE       build up to this stage
+      --no-cache           do not use cached steps
+      --network MODE       host (default) or none for RUN steps
+      --progress MODE      auto, plain, tty, json or quiet
+      --iidfile FILE       write the image id to FILE
+      --jobs N             steps run at once across stages (default: number of CPUs)
+      --runtime NAME       auto (default), runc or unshare`;
+
+/** buildCommand is `tsbuild build` (also `tsbuild -f … .`). */
+export const buildCommand: Command = async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('build', argv, {
+    file: { type: 'string', short: 'f' },
+    tag: { type: 'string', short: 't', multiple: true },
+    'build-arg': { type: 'string', multiple: true },
+    target: { type: 'string' },
+    'no-cache': { type: 'boolean' },
+    network: { type: 'string' },
+    progress: { type: 'string' },
+    iidfile: { type: 'string' },
+    jobs: { type: 'string' },
+    runtime: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
+  if (positionals.length > 1) throw new TsbuildError('USAGE', `build: expected one CONTEXT, got ${positionals.length}`);
+  const contextDir = resolve(positionals[0] ?? '.');
+  const st = await stat(contextDir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new TsbuildError('USAGE', `build: context ${contextDir} is not a directory`);
+  const file = await findBuildfile(values.file, contextDir);
+  const text = file === '-' ? await readStdin(ctx.stdin) : await readFile(file, 'utf8').catch((e: unknown) => { throw new TsbuildError('IO', `${file}: cannot read Buildfile`, { cause: e }); });
+  const network = values.network ?? 'host';
+  if (network !== 'host' && network !== 'none' && network !== 'default') throw new TsbuildError('USAGE', `build: --network must be host or none, not "${network}"`);
+  const progress = (values.progress ?? 'auto') as ProgressMode;
+  if (!['auto', 'plain', 'tty', 'json', 'quiet'].includes(progress)) throw new TsbuildError('USAGE', `build: --progress must be auto, plain, tty, json or quiet`);
+  const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
+  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new TsbuildError('USAGE', `build: --jobs must be a positive integer`);
+  const renderer = await createRenderer(progress, ctx.stderr, ctx.isTTY);
+  const builder = await openBuilder(ctx, { events: renderer, runtime: values.runtime ?? 'auto' });
+  const sde = ctx.env.SOURCE_DATE_EPOCH;
+  try {
+    const result = await builder.build({
+      text,
+      filename: file === '-' ? 'Buildfile' : displayName(file),
+      contextDir,
+      tags: values.tag ?? [],
+      options: {
+        buildArgs: parseKeyValues(values['build-arg'], ctx.env, 'build-arg'),
+        ...(values.target ? { target: values.target } : {}),
+        noCache: Boolean(values['no-cache']),
+        network: network === 'none' ? 'none' : 'host',
+        jobs: jobs ?? builder.defaultJobs,
+        ...(sde !== undefined && /^\d+$/.test(sde) ? { sourceDateEpoch: Number(sde) } : {}),
+        signal: ctx.signal,
+      },
+    });
+    if (values.iidfile) await writeFile(values.iidfile, result.imageId);
+    ctx.stdout.write(`${result.imageId}\n`);
+    return 0;
+  } finally {
+    renderer.close?.();
+    await builder.close();
+  }
+};
+
+async function findBuildfile(given: string | undefined, contextDir: string): Promise<string> {
+  if (given === '-') return '-';
+  if (given !== undefined) return resolve(given);
+  for (const name of ['Buildfile', 'Dockerfile']) {
+    const p = resolve(contextDir, name);
+    if (await stat(p).then((s) => s.isFile(), () => false)) return p;
+  }
+  throw new TsbuildError('USAGE', `build: no Buildfile or Dockerfile in ${contextDir}`, { hint: 'pass one with -f FILE' });
+}
+
+function displayName(file: string): string {
+  const rel = file.startsWith(process.cwd() + '/') ? file.slice(process.cwd().length + 1) : file;
+  return rel.length < file.length ? rel : basename(file) === file ? file : rel;
+}
+
+async function readStdin(stdin: NodeJS.ReadStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,72 @@
+import { availableParallelism } from 'node:os';
+import type { CliContext } from './context.ts';
+import type { EventSink } from '../events/types.ts';
+import type { BuildOptions } from '../solver/types.ts';
+import { TsbuildError } from '../core/errors.ts';
+
+/** BuildRequest is one build as the CLI asks for it. */
+export interface BuildRequest {
+  text: string;
+  filename: string;
+  contextDir: string;
+  tags: string[];
+  options: BuildOptions;
+}
+
+/** Builder is the composed build engine over one store root. */
+export interface Builder {
+  readonly defaultJobs: number;
+  build(req: BuildRequest): Promise<{ imageId: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * openBuilder is the composition root of a build: it opens the store and wires
+ * the concrete snapshotter, executor, cache and file sources into the solver.
+ * Modules are imported here, lazily, so `tsbuild --help` loads none of them.
+ */
+export async function openBuilder(ctx: CliContext, opts: { events: EventSink; runtime: string }): Promise<Builder> {
+  const [{ openStore }, { OverlaySnapshotter }, { selectExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts }] = await Promise.all([
+    import('../store/openStore.ts'),
+    import('../snapshot/OverlaySnapshotter.ts'),
+    import('../executor/selectExecutor.ts'),
+    import('../cache/CacheStore.ts'),
+    import('../solver/solve.ts'),
+    import('../parser/index.ts'),
+    import('../solver/fileSources.ts'),
+    import('../solver/images.ts'),
+    import('../snapshot/mounts.ts'),
+  ]);
+  const { shellExpander } = await import('../solver/expander.ts');
+  if (!['auto', 'runc', 'unshare'].includes(opts.runtime)) throw new TsbuildError('USAGE', `--runtime must be auto, runc or unshare, not "${opts.runtime}"`);
+  const store = await openStore(ctx.root);
+  await cleanupStaleMounts(store.dirs.root);
+  const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content });
+  const executor = await selectExecutor(opts.runtime as 'auto' | 'runc' | 'unshare');
+  const cache = new CacheStore(store.dirs.root);
+  return {
+    defaultJobs: availableParallelism(),
+    async build(req) {
+      const parsed = parser.parseBuildfile(req.text, req.filename);
+      for (const w of parsed.warnings) opts.events.emit({ type: 'warning', message: w.message, range: w.range, at: Date.now() });
+      const t0 = Date.now();
+      const result = await solve(parsed, {
+        store: store.content,
+        images: storeImages(store),
+        snapshotter,
+        executor,
+        cache,
+        files: contextFiles(req.contextDir, store.dirs, req.filename),
+        expand: shellExpander(parsed.directives.escape),
+        parseTrigger: (t) => parser.parseBuildfile(t, 'ONBUILD'),
+        events: opts.events,
+        tmpDir: store.dirs.tmp,
+        now: () => new Date(),
+      }, req.options);
+      const { imageId } = await finalizeImage(store, result, req.tags);
+      opts.events.emit({ type: 'build.done', imageId, tags: req.tags, ms: Date.now() - t0, at: Date.now() });
+      return { imageId };
+    },
+    async close() {},
+  };
+}

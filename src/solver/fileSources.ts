@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { BuildContext } from '../context/BuildContext.ts';
+import { copyInto } from '../context/copyInto.ts';
+import { lowerFromDirs } from '../context/lower.ts';
+import type { Selection } from '../context/types.ts';
+import type { StoreDirs } from '../store/types.ts';
+import type { FileSelection, FileSource, FileSourceFactory } from './types.ts';
+
+type Sel = FileSelection & { readonly sel: Selection };
+
+function wrap(ctx: BuildContext, flush: boolean): FileSource {
+  return {
+    async select(sources, opts) {
+      const sel = await ctx.select(sources, { exclude: opts.exclude, parents: opts.parents });
+      return { sel, count: sel.sources.length } satisfies Sel;
+    },
+    digest(s, opts) {
+      return ctx.digest((s as Sel).sel, { chown: { uid: opts.uid, gid: opts.gid }, ...(opts.chmod !== undefined ? { chmod: opts.chmod } : {}) });
+    },
+    async copy(s, layerDir, dest, opts) {
+      await copyInto((s as Sel).sel, layerDir, dest, {
+        workdir: opts.workdir,
+        chown: { uid: opts.uid, gid: opts.gid },
+        ...(opts.chmod !== undefined ? { chmod: opts.chmod } : {}),
+        lower: lowerFromDirs(opts.lowerDirs),
+      });
+    },
+    async close() {
+      if (flush) await ctx.saveStatCache();
+    },
+  };
+}
+
+/**
+ * contextFiles opens COPY/ADD sources: the build context (with .dockerignore and
+ * a stat cache kept per context path under ROOT/cache), or a mounted root
+ * filesystem of another stage or image (no ignore rules, no persistent cache).
+ */
+export function contextFiles(contextDir: string, dirs: StoreDirs, _buildfile: string): FileSourceFactory {
+  return {
+    async context() {
+      const id = createHash('sha256').update(contextDir).digest('hex').slice(0, 16);
+      const ctx = await BuildContext.open(contextDir, { statCachePath: join(dirs.cache, `statcache-${id}.json`) });
+      return wrap(ctx, true);
+    },
+    async rootfs(dir) {
+      return wrap(await BuildContext.open(dir, { dockerignore: false }), false);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { sha256Of } from '../core/digest.ts';
+import type { Instruction } from '../parser/types.ts';
+import { canonicalJson } from '../oci/canonicalJson.ts';
+import type { Stage } from '../planner/stages.ts';
+import { cloneState, emptyConfig, type StageState } from '../planner/state.ts';
+import { setEnv } from '../planner/expand.ts';
+import type { StepContext } from './solve.ts';
+
+/** DEFAULT_PATH is the PATH BuildKit gives images whose config has none. */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * baseState resolves a stage's FROM into its starting state: scratch, an
+ * earlier stage's result, or an image (its layers extracted once into
+ * snapshots). Also returns the base image's ONBUILD triggers, to run first.
+ */
+export async function baseState(stage: Stage, sc: StepContext): Promise<{ state: StageState; triggers: Instruction[] }> {
+  let state: StageState;
+  let triggerTexts: string[] = [];
+  switch (stage.base.kind) {
+    case 'scratch':
+      state = { config: emptyConfig(), layers: [], key: sha256Of('scratch'), args: new Map(), lastCreated: sc.created() };
+      break;
+    case 'stage': {
+      const parent = cloneState(await sc.stageResult(stage.base.index));
+      state = { ...parent, args: new Map() };
+      delete state.cmdSetInStage;
+      break;
+    }
+    case 'image': {
+      const img = await sc.deps.images.resolve(stage.base.ref);
+      for (const l of img.layers) await sc.deps.snapshotter.ensure(l.diffID, () => sc.deps.store.open(l.digest));
+      const config = structuredClone(img.config);
+      triggerTexts = config.config.OnBuild ?? [];
+      config.config.OnBuild = null;
+      state = {
+        config,
+        layers: [...img.layers],
+        key: sha256Of(canonicalJson({ base: img.manifestDigest })),
+        args: new Map(),
+        lastCreated: config.created ?? new Date(0).toISOString(),
+      };
+      break;
+    }
+  }
+  const env = state.config.config.Env ?? [];
+  if (!env.some((kv) => kv.startsWith('PATH='))) state.config.config.Env = setEnv(env, 'PATH', DEFAULT_PATH);
+  const triggers = triggerTexts.flatMap((t) => sc.deps.parseTrigger(t).instructions);
+  return { state, triggers };
+}

@@ -1,0 +1,149 @@
+import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { TsbuildError } from '../core/errors.ts';
+import type { RunInstruction } from '../parser/types.ts';
+import { commandArgs, scope } from '../planner/meta.ts';
+import { addHistory, cloneState, type StageState } from '../planner/state.ts';
+import { secureJoin } from '../sys/secureJoin.ts';
+import { resolveUser } from '../executor/resolveUser.ts';
+import type { MountSpec } from '../executor/types.ts';
+import { stepKey } from './keys.ts';
+import { logStream } from './logStream.ts';
+import type { StepContext } from './solve.ts';
+
+interface RunPlan {
+  args: string[];
+  env: string[];
+  /** Build args visible to the step, as `K=V`, for the history line. */
+  argEnv: string[];
+  user: string;
+  cwd: string;
+  network: 'host' | 'none';
+  /** Heredoc scripts with a shebang, executed from a file mounted at /dev/pipes/NAME. */
+  scripts: { name: string; content: string }[];
+}
+
+/** runStep runs a RUN instruction in a container over the stage's layers, or reuses its cached layer. */
+export async function runStep(s: StageState, ins: RunInstruction, sc: StepContext): Promise<StageState> {
+  const plan = planRun(s, ins, sc);
+  const key = stepKey(s.key, { op: 'run', args: plan.args, env: plan.env, user: plan.user, cwd: plan.cwd, network: plan.network, scripts: plan.scripts });
+  const createdBy = `RUN ${plan.argEnv.length ? `|${plan.argEnv.length} ${plan.argEnv.join(' ')} ` : ''}${plan.args.join(' ')} # buildkit`;
+  const ev = sc.deps.events;
+  const next = cloneState(s);
+  next.key = key;
+  const hit = sc.opts.noCache ? undefined : await lookup(sc, key);
+  if (hit) {
+    addHistory(next, { created: hit.created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(hit.layer ? {} : { empty_layer: true }) }, hit.layer ?? undefined);
+    next.lastCreated = hit.created;
+    sc.counters.cached++;
+    ev.emit({ type: 'step.cached', step: sc.step, at: Date.now() });
+    return next;
+  }
+  return sc.limit(async () => {
+    ev.emit({ type: 'step.start', step: sc.step, at: Date.now() });
+    const t0 = Date.now();
+    const layer = await execute(s, plan, sc, ins);
+    const created = sc.created();
+    await sc.deps.cache.put({ key, layer, created, createdBy });
+    addHistory(next, { created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) }, layer ?? undefined);
+    next.lastCreated = created;
+    sc.counters.ran++;
+    ev.emit({ type: 'step.done', step: sc.step, ms: Date.now() - t0, at: Date.now() });
+    return next;
+  });
+}
+
+/** lookup returns a usable cache record: one whose layer blob and snapshot are still there. */
+export async function lookup(sc: StepContext, key: Parameters<StepContext['deps']['cache']['get']>[0]) {
+  const rec = await sc.deps.cache.get(key);
+  if (!rec) return undefined;
+  if (rec.layer && !(await sc.deps.store.has(rec.layer.digest))) return undefined;
+  if (rec.layer && !(await sc.deps.snapshotter.has(rec.layer.diffID))) {
+    const l = rec.layer;
+    await sc.deps.snapshotter.ensure(l.diffID, () => sc.deps.store.open(l.digest));
+  }
+  return rec;
+}
+
+function planRun(s: StageState, ins: RunInstruction, sc: StepContext): RunPlan {
+  const cfg = s.config.config;
+  const envNames = new Set((cfg.Env ?? []).map((kv) => kv.split('=')[0]));
+  const argEnv: string[] = [];
+  for (const [k, v] of s.args) if (v !== undefined && !envNames.has(k)) argEnv.push(`${k}=${v}`);
+  argEnv.sort();
+  const network = ins.network === undefined ? sc.opts.network : networkMode(ins.network);
+  const scripts: RunPlan['scripts'] = [];
+  let args: string[];
+  const heredocOnly = ins.cmd.form === 'shell' && ins.heredocs.length === 1 && /^\d*<<-?\s*\S+$/.test(ins.cmd.command.trim());
+  if (ins.cmd.form === 'shell' && ins.heredocs.length > 0) {
+    const h = ins.heredocs[0]!;
+    if (heredocOnly) {
+      const content = h.chomp ? h.content.replace(/^\t+/gm, '') : h.content;
+      if (content.startsWith('#!')) {
+        scripts.push({ name: h.name, content });
+        args = [`/dev/pipes/${h.name}`];
+      } else {
+        args = [...(cfg.Shell ?? ['/bin/sh', '-c']), content];
+      }
+    } else {
+      const bodies = ins.heredocs.map((d) => `${d.content}${d.name}\n`).join('');
+      args = [...(cfg.Shell ?? ['/bin/sh', '-c']), `${ins.cmd.command}\n${bodies}`];
+    }
+  } else {
+    args = commandArgs(ins.cmd, cfg.Shell);
+  }
+  void scope;
+  return { args, env: [...(cfg.Env ?? []), ...argEnv], argEnv, user: cfg.User ?? '', cwd: cfg.WorkingDir || '/', network, scripts };
+}
+
+function networkMode(v: string): 'host' | 'none' {
+  if (v === 'host' || v === 'none') return v;
+  if (v === 'default') return 'host';
+  throw new TsbuildError('PARSE_FLAG', `unsupported RUN --network=${v}: want default, host or none`);
+}
+
+async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunInstruction) {
+  const { deps } = sc;
+  const dir = join(deps.tmpDir, `run-${randomBytes(6).toString('hex')}`);
+  const active = await deps.snapshotter.prepare(dir, s.layers.map((l) => l.diffID));
+  try {
+    await active.mount();
+    const user = await resolveUser(active.merged, plan.user);
+    const cwd = await secureJoin(active.merged, plan.cwd);
+    await mkdir(cwd, { recursive: true });
+    const mounts: MountSpec[] = [];
+    for (const sc2 of plan.scripts) {
+      const f = join(dir, `script-${sc2.name}`);
+      await writeFile(f, sc2.content);
+      await chmod(f, 0o755);
+      mounts.push({ destination: `/dev/pipes/${sc2.name}`, type: 'bind', source: f, options: ['rbind', 'ro'] });
+    }
+    const status = await deps.executor.run({
+      id: `tsbuild-${randomBytes(6).toString('hex')}`,
+      rootfs: active.merged,
+      process: { args: plan.args, env: plan.env, cwd: plan.cwd, uid: user.uid, gid: user.gid, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
+      mounts,
+      network: plan.network,
+      hostname: 'tsbuild',
+      stateDir: join(dir, 'state'),
+      stdin: 'ignore',
+      stdout: logStream(deps.events, sc.step, 'stdout'),
+      stderr: logStream(deps.events, sc.step, 'stderr'),
+      ...(sc.opts.signal ? { signal: sc.opts.signal } : {}),
+    });
+    sc.opts.signal?.throwIfAborted();
+    if (status.exitCode !== 0) {
+      const cmd = ins.original.length > 80 ? `${ins.original.slice(0, 77)}...` : ins.original;
+      throw new TsbuildError('RUN_FAILED', `process "${cmd}" did not complete successfully: exit code: ${status.exitCode}${status.signal ? ` (${status.signal})` : ''}`, { range: ins.range });
+    }
+    await rm(join(dir, 'state'), { recursive: true, force: true });
+    return await active.commit({
+      ...(sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {}),
+      stubs: status.createdStubs ?? [],
+    });
+  } finally {
+    await active.remove();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

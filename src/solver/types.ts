@@ -1,0 +1,92 @@
+import type { Digest, DiffID } from '../core/digest.ts';
+import type { EventSink } from '../events/types.ts';
+import type { Executor } from '../executor/types.ts';
+import type { ImageConfig } from '../oci/types.ts';
+import type { Expander } from '../planner/expand.ts';
+import type { ParseResult } from '../parser/types.ts';
+import type { CommitOptions, LayerBlob, Snapshotter } from '../snapshot/types.ts';
+import type { ContentStore } from '../store/types.ts';
+import type { CacheStore } from '../cache/CacheStore.ts';
+
+/** ResolvedImage is a base image as the solver needs it. */
+export interface ResolvedImage {
+  /** Digest of the image manifest: the cache key root of stages built on it. */
+  manifestDigest: Digest;
+  config: ImageConfig;
+  layers: LayerBlob[];
+}
+
+/** ImageSource finds base images by reference (local store; a registry pull where configured). */
+export interface ImageSource {
+  resolve(ref: string): Promise<ResolvedImage>;
+}
+
+/** FileSelection is an opaque set of source files chosen for one COPY/ADD. */
+export interface FileSelection {
+  readonly count: number;
+}
+
+/** FileSource is where COPY/ADD read from: the build context, or another stage's / image's root filesystem. */
+export interface FileSource {
+  /** select resolves COPY sources (wildcards, Docker semantics); throws COPY_SOURCE_MISSING. */
+  select(sources: string[], opts: { exclude: string[]; parents: boolean }): Promise<FileSelection>;
+  /** digest is the content digest of a selection as it would be copied (Merkle over path, type, mode, owner, content). */
+  digest(sel: FileSelection, opts: { uid: number; gid: number; chmod?: string }): Promise<Digest>;
+  /**
+   * copy writes the selection into layerDir (a fresh directory standing for the container root) at dest;
+   * lowerDirs are the image's extracted layers, topmost first (to follow its symlinks and see its dirs).
+   */
+  copy(sel: FileSelection, layerDir: string, dest: string, opts: { workdir: string; uid: number; gid: number; chmod?: string; add: boolean; lowerDirs: string[] }): Promise<void>;
+  /** close releases what the source holds (mounts, stat cache flush). */
+  close(): Promise<void>;
+}
+
+/** FileSourceFactory opens file sources: the context once per build, rootfs dirs per COPY --from. */
+export interface FileSourceFactory {
+  context(): Promise<FileSource>;
+  rootfs(dir: string): Promise<FileSource>;
+}
+
+/** LayerDirs gives direct access to extracted layers, for steps that need no container (COPY). */
+export interface LayerDirs {
+  /** layerDir is where a layer's extracted tree lives. */
+  layerDir(diffID: DiffID): string;
+  /** commitDir turns a directory into a layer and adopts it as that layer's snapshot. */
+  commitDir(dir: string, opts?: CommitOptions): Promise<LayerBlob | null>;
+}
+
+/** SolverDeps are the concrete parts the CLI wires into a build. */
+export interface SolverDeps {
+  store: ContentStore;
+  images: ImageSource;
+  snapshotter: Snapshotter & LayerDirs;
+  executor: Executor;
+  cache: CacheStore;
+  files: FileSourceFactory;
+  expand: Expander;
+  /** Parses ONBUILD trigger text of base images. */
+  parseTrigger: (text: string) => ParseResult;
+  events: EventSink;
+  /** Scratch space on the store's filesystem (ROOT/tmp). */
+  tmpDir: string;
+  now: () => Date;
+}
+
+/** BuildOptions are a build's user-chosen settings. */
+export interface BuildOptions {
+  buildArgs: ReadonlyMap<string, string>;
+  target?: string;
+  noCache: boolean;
+  network: 'host' | 'none';
+  jobs: number;
+  /** SOURCE_DATE_EPOCH: clamps layer mtimes and history times. */
+  sourceDateEpoch?: number;
+  signal?: AbortSignal;
+}
+
+/** BuildResult is the built image. */
+export interface BuildResult {
+  config: ImageConfig;
+  layers: LayerBlob[];
+  steps: { total: number; cached: number; ran: number };
+}

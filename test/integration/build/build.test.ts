@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { makeTempRoot, mountsUnder, ok, tsbuild, type TempRoot } from '../../helpers/cli.ts';
+import { imageOf, importBusybox, jsonEvents, unpack, writeTree } from '../../helpers/image.ts';
+
+let t: TempRoot;
+
+beforeAll(async () => {
+  t = makeTempRoot();
+  await importBusybox(t.root, t.dir);
+});
+afterAll(() => t.cleanup());
+
+function ctxDir(files: Record<string, string>): string {
+  const d = mkdtempSync(join(t.dir, 'ctx-'));
+  writeTree(d, files);
+  return d;
+}
+
+async function build(ctx: string, tag: string, extra: string[] = []) {
+  const r = await ok(['--root', t.root, 'build', '--progress=json', '-t', tag, ...extra, ctx]);
+  const events = jsonEvents(r.stderr);
+  return {
+    id: r.stdout.trim(),
+    cached: events.filter((e) => e.type === 'step.cached').map((e) => e.step.text),
+    ran: events.filter((e) => e.type === 'step.done' && e.ms > 0 || e.type === 'step.start').map((e) => e.step.text),
+    events,
+  };
+}
+
+describe('build', () => {
+  test('builds an image that OCI tools read, with its config and history', async () => {
+    const ctx = ctxDir({
+      Buildfile: 'FROM busybox\nENV A=1\nWORKDIR /app\nCOPY hello.txt ./\nRUN echo "$A-$(cat hello.txt)" > out.txt\nCMD ["cat", "/app/out.txt"]\n',
+      'hello.txt': 'hi',
+    });
+    const r = await build(ctx, 'basic:1');
+    expect(r.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const { config, manifest } = imageOf(t.root, 'basic:1');
+    expect(manifest.config.digest).toBe(r.id);
+    expect(config.config.Env).toContain('A=1');
+    expect(config.config.Cmd).toEqual(['cat', '/app/out.txt']);
+    expect(config.config.WorkingDir).toBe('/app');
+    expect(config.history.length).toBe(config.rootfs.diff_ids.length + config.history.filter((h: any) => h.empty_layer).length);
+    execFileSync('skopeo', ['inspect', `oci:${join(t.root, 'oci')}:basic:1`], { stdio: 'pipe' });
+    const rootfs = unpack(t.root, 'basic:1', join(t.dir, 'unpack-basic'));
+    expect(readFileSync(join(rootfs, 'app/out.txt'), 'utf8')).toBe('1-hi\n');
+    expect(readFileSync(join(rootfs, 'app/hello.txt'), 'utf8')).toBe('hi');
+  });
+
+  test('a rebuild hits the cache for every step and gives the same image id; an edit re-runs only from its COPY', async () => {
+    const ctx = ctxDir({
+      Buildfile: 'FROM busybox\nRUN echo base > /base.txt\nCOPY deps.txt /deps.txt\nRUN cat /deps.txt > /deps.out\nCOPY src /src\nRUN ls /src > /listing\n',
+      'deps.txt': 'd1',
+      'src/a.txt': 'a',
+    });
+    const first = await build(ctx, 'cache:1');
+    const second = await build(ctx, 'cache:2');
+    expect(second.id).toBe(first.id);
+    expect(second.cached).toHaveLength(5);
+    writeFileSync(join(ctx, 'src/a.txt'), 'a2');
+    const third = await build(ctx, 'cache:3');
+    expect(third.cached).toEqual(['RUN echo base > /base.txt', 'COPY deps.txt /deps.txt', 'RUN cat /deps.txt > /deps.out']);
+    expect(third.id).not.toBe(first.id);
+    const nocache = await build(ctx, 'cache:4', ['--no-cache']);
+    expect(nocache.cached).toHaveLength(0);
+  });
+
+  test('whiteouts and opaque dirs round-trip through layers', async () => {
+    const ctx = ctxDir({
+      Buildfile: [
+        'FROM busybox',
+        'RUN mkdir -p /d/sub && echo 1 > /d/a && echo 2 > /d/sub/b && echo gone > /gone.txt',
+        'RUN rm /gone.txt && rm -rf /d && mkdir /d && echo new > /d/c',
+        '',
+      ].join('\n'),
+    });
+    await build(ctx, 'wh:1');
+    const rootfs = unpack(t.root, 'wh:1', join(t.dir, 'unpack-wh'));
+    expect(existsSync(join(rootfs, 'gone.txt'))).toBe(false);
+    expect(readdirSync(join(rootfs, 'd'))).toEqual(['c']);
+  });
+
+  test('symlinks, hardlinks, modes, setuid and ownership survive', async () => {
+    const ctx = ctxDir({
+      Buildfile: [
+        'FROM busybox',
+        'RUN echo x > /f && ln -s /f /sym && ln /f /hard && chmod 4755 /f && mkdir /o && chown 1000:50 /o && chmod 0750 /o',
+        '',
+      ].join('\n'),
+    });
+    await build(ctx, 'attrs:1');
+    const rootfs = unpack(t.root, 'attrs:1', join(t.dir, 'unpack-attrs'));
+    expect(readlinkSync(join(rootfs, 'sym'))).toBe('/f');
+    expect(statSync(join(rootfs, 'f')).mode & 0o7777).toBe(0o4755);
+    expect(statSync(join(rootfs, 'hard')).ino).toBe(statSync(join(rootfs, 'f')).ino);
+    const o = lstatSync(join(rootfs, 'o'));
+    expect([o.uid, o.gid, o.mode & 0o7777]).toEqual([1000, 50, 0o750]);
+  });
+
+  test('a failing RUN names its line and exit code, commits nothing and leaves no mount or temp dir', async () => {
+    const ctx = ctxDir({ Buildfile: 'FROM busybox\nRUN echo ok\nRUN exit 7\n' });
+    const r = await tsbuild(['--root', t.root, 'build', '--progress=plain', ctx]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Buildfile:3:1: .*exit code: 7/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(mountsUnder(t.root)).toEqual([]);
+    expect(readdirSync(join(t.root, 'tmp')).filter((n) => n !== 'locks')).toEqual([]);
+  });
+
+  test('FROM scratch with COPY', async () => {
+    const ctx = ctxDir({ Buildfile: 'FROM scratch\nCOPY a.txt /a.txt\n', 'a.txt': 'A' });
+    await build(ctx, 'scratch:1');
+    const rootfs = unpack(t.root, 'scratch:1', join(t.dir, 'unpack-scratch'));
+    expect(readFileSync(join(rootfs, 'a.txt'), 'utf8')).toBe('A');
+  });
+
+  test('.dockerignore excludes files from COPY', async () => {
+    const ctx = ctxDir({ Buildfile: 'FROM busybox\nCOPY . /c\n', '.dockerignore': '*.log\n!keep.log\n', 'a.log': 'x', 'keep.log': 'k', 'b.txt': 'b' });
+    await build(ctx, 'ignore:1');
+    const rootfs = unpack(t.root, 'ignore:1', join(t.dir, 'unpack-ignore'));
+    expect(readdirSync(join(rootfs, 'c')).sort()).toEqual(['.dockerignore', 'Buildfile', 'b.txt', 'keep.log']);
+  });
+
+  test('COPY never reads outside the context', async () => {
+    const outside = join(t.dir, 'secret.txt');
+    writeFileSync(outside, 'SECRET');
+    const ctx = ctxDir({ Buildfile: 'FROM busybox\nCOPY link /link\nCOPY ../secret.txt /s\n' });
+    symlinkSync(outside, join(ctx, 'link'));
+    const r = await tsbuild(['--root', t.root, 'build', '-t', 'escape:1', ctx]);
+    if (r.code === 0) {
+      const rootfs = unpack(t.root, 'escape:1', join(t.dir, 'unpack-escape'));
+      for (const f of ['link', 's']) {
+        const p = join(rootfs, f);
+        if (existsSync(p) && lstatSync(p).isFile()) expect(readFileSync(p, 'utf8')).not.toBe('SECRET');
+      }
+    } else {
+      expect(r.stderr).toMatch(/^error: /m);
+    }
+  });
+
+  test('build args reach RUN and are reported in history', async () => {
+    const ctx = ctxDir({ Buildfile: 'FROM busybox\nARG V=default\nRUN echo "$V" > /v\n' });
+    await build(ctx, 'args:1', ['--build-arg', 'V=given']);
+    const rootfs = unpack(t.root, 'args:1', join(t.dir, 'unpack-args'));
+    expect(readFileSync(join(rootfs, 'v'), 'utf8')).toBe('given\n');
+    const { config } = imageOf(t.root, 'args:1');
+    expect(config.history.at(-1).created_by).toContain('|1 V=given');
+  });
+});
