@@ -102,17 +102,25 @@ export interface PreparedMountPoints {
 /**
  * prepareMountPoints creates, in order, each destination that is not under an earlier
  * mount, so the runtime never has to write into the rootfs, and reports what it created.
+ * Destinations are probed in parallel (the usual case creates little); only missing
+ * ones are then created one by one, in mount order, so parents come before children.
  */
 export async function prepareMountPoints(rootfs: string, mounts: readonly RuntimeMount[]): Promise<PreparedMountPoints> {
+  const probes = await Promise.all(mounts.map(async (m, i) => {
+    if (coveringMount(mounts, i)) return undefined;
+    const [path, kind] = await Promise.all([secureJoin(rootfs, m.destination), mountPointKind(m)]);
+    return { path, kind, exists: await exists(path) };
+  }));
   const targets: (string | undefined)[] = [];
   const createdStubs: string[] = [];
   for (let i = 0; i < mounts.length; i++) {
-    if (coveringMount(mounts, i)) {
-      targets.push(undefined);
+    const p = probes[i];
+    if (!p || p.exists) {
+      targets.push(p?.path);
       continue;
     }
-    const m = mounts[i]!;
-    const r = await ensureMountPoint(rootfs, m.destination, await mountPointKind(m));
+    // Re-resolved: an earlier mount point may have created one of its parents meanwhile.
+    const r = await ensureMountPoint(rootfs, mounts[i]!.destination, p.kind);
     targets.push(r.path);
     createdStubs.push(...r.created);
   }
