@@ -233,6 +233,14 @@ export class RegistryClient {
     });
   }
 
+  /**
+   * checkLogin proves the client's credentials for registry: GET /v2/ authorized as
+   * a login would be (basic credentials, or a token with no scope). Throws UNAUTHORIZED.
+   */
+  async checkLogin(registry: string): Promise<void> {
+    await drain(await this.request(registry, { method: 'GET', url: '/v2/', scopes: [], ok: [200] }));
+  }
+
   /** close frees the keep-alive connections. */
   close(): void {
     this.agents.destroy();

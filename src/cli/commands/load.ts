@@ -1,0 +1,36 @@
+import { createReadStream } from 'node:fs';
+import type { Command } from '../context.ts';
+import { TsbuildError } from '../../core/errors.ts';
+import { parseCommandLine } from './login.ts';
+
+const HELP = `usage: tsbuild load [OPTIONS]
+
+Load images from a docker-archive or OCI archive (tar or tar.gz), from standard input by default.
+
+Options:
+  -i, --input FILE   read FILE instead of standard input
+  -q, --quiet        print nothing but errors`;
+
+/** loadCommand is `tsbuild load [-i FILE]`: every blob is verified; tags are set only if the whole archive loads. */
+export const loadCommand: Command = async (argv, ctx) => {
+  const { values, positionals } = parseCommandLine('load', argv, {
+    input: { type: 'string', short: 'i' },
+    quiet: { type: 'boolean', short: 'q' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
+  if (positionals.length > 0) throw new TsbuildError('USAGE', `load: takes no arguments (use -i FILE), got ${positionals.length}`);
+  if (!values.input && ctx.stdin.isTTY) throw new TsbuildError('USAGE', 'load: standard input is a terminal', { hint: 'use -i FILE or redirect an archive into it' });
+  const [{ openStore }, { loadArchive }, { loadImage }] = await Promise.all([
+    import('../../store/openStore.ts'), import('../../archive/loadArchive.ts'), import('../../store/images.ts'),
+  ]);
+  const store = await openStore(ctx.root);
+  const input = values.input ? createReadStream(values.input) : ctx.stdin;
+  const res = await loadArchive(store, input);
+  if (values.quiet) return 0;
+  for (const img of res.images) {
+    if (img.tags.length) for (const t of img.tags) ctx.stdout.write(`Loaded image: ${t}\n`);
+    else ctx.stdout.write(`Loaded image ID: ${await loadImage(store.content, img.manifestDesc).then((r) => r.id, () => img.manifestDesc.digest)}\n`);
+  }
+  return 0;
+};
