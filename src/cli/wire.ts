@@ -42,7 +42,8 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   const store = await openStore(ctx.root);
   await cleanupStaleMounts(store.dirs.root);
   const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content });
-  const executor = await selectExecutor(opts.runtime as 'auto' | 'runc' | 'unshare');
+  const { lazyExecutor } = await import('../solver/lazyExecutor.ts');
+  const executor = lazyExecutor(() => selectExecutor(opts.runtime as 'auto' | 'runc' | 'unshare'));
   const cache = new CacheStore(store.dirs.root);
   return {
     defaultJobs: availableParallelism(),

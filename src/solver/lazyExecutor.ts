@@ -1,0 +1,18 @@
+import type { Executor, ExitStatus, RunSpec } from '../executor/types.ts';
+
+/**
+ * lazyExecutor defers choosing (and probing) the runtime until a step really
+ * runs a container, so a fully cached build never spawns `runc --version`.
+ */
+export function lazyExecutor(make: () => Promise<Executor>): Executor {
+  let chosen: Promise<Executor> | undefined;
+  return {
+    get name() {
+      return 'runc' as const;
+    },
+    async run(spec: RunSpec): Promise<ExitStatus> {
+      chosen ??= make();
+      return (await chosen).run(spec);
+    },
+  };
+}
