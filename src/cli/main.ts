@@ -9,6 +9,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   parse: async () => (await import('./commands/parse.ts')).parseCommand,
   import: async () => (await import('./commands/import.ts')).importCommand,
   build: async () => (await import('./commands/build.ts')).buildCommand,
+  pull: async () => (await import('./commands/pull.ts')).pullCommand,
+  push: async () => (await import('./commands/push.ts')).pushCommand,
+  login: async () => (await import('./commands/login.ts')).loginCommand,
+  logout: async () => (await import('./commands/login.ts')).logoutCommand,
+  save: async () => (await import('./commands/save.ts')).saveCommand,
+  load: async () => (await import('./commands/load.ts')).loadCommand,
 };
 
 const ALIASES: Record<string, string> = {};
@@ -19,6 +25,11 @@ Commands:
   build      build an image from a Buildfile (also: tsbuild -f Buildfile -t NAME .)
   parse      check a Buildfile and print its instructions
   import     make a base image from a root filesystem tarball
+  pull       pull an image from a registry
+  push       push an image to a registry
+  login      store credentials for a registry (logout removes them)
+  save       write images to a docker-archive or OCI archive
+  load       read images from a docker-archive or OCI archive
 
 Run 'tsbuild COMMAND --help' for a command's options.`;
 
