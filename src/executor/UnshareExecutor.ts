@@ -99,7 +99,7 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     const target = targets[i];
     if (i < nSystem && m.destination === '/dev' && target) {
       devTarget = inRoot(target);
-      out.push({ source: devDir, target: devTarget, type: 'none', options: ['bind', 'nosuid', 'noexec'] });
+      out.push({ source: devDir, target: devTarget, type: 'none', options: ['bind', 'nosuid', 'noexec', 'nodev'] });
       out.push(...(await makeDevDir(devDir)).map((n) => ({ source: `/dev/${n}`, target: `${devTarget}/${n}`, type: 'none', options: ['bind'] })));
       continue;
     }
