@@ -32,6 +32,8 @@ export interface RegistryClientOptions {
   chunkSize?: number;
   userAgent?: string;
   signal?: AbortSignal;
+  /** Socket idle timeout per request in ms (default 60 s). */
+  timeoutMs?: number;
 }
 
 /** RequestSpec is one API call: the scopes it needs and the statuses that count as success. */
@@ -103,7 +105,9 @@ export class RegistryClient {
       const a = await auth.authorization(scopes, signal);
       if (a) headers.Authorization = a;
       const body = typeof spec.body === 'function' ? spec.body() : spec.body;
-      const res = await send({ method: spec.method, url, headers, ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) }, this.agents);
+      const res = await send({
+        method: spec.method, url, headers, ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}), ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
+      }, this.agents);
       if (spec.ok.includes(res.status)) return res;
       if (typeof body === 'object' && !Buffer.isBuffer(body)) body.destroy();
       const retryScopes = res.status === 401 && attempt === 0 ? auth.unauthorized(res, scopes) : undefined;

@@ -12,6 +12,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: Buffer | string | Readable;
   signal?: AbortSignal;
+  /** Socket idle timeout in ms (default 60 s): a silent registry becomes a temporary ETIMEDOUT. */
+  timeoutMs?: number;
 }
 
 /** HttpResponse is a response whose body has not been read yet: read or drain it. */
@@ -71,6 +73,7 @@ function sendOnce(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
       ...(req.signal ? { signal: req.signal } : {}),
     });
     r.on('error', (e) => reject(req.signal?.aborted ? req.signal.reason : networkError(req.method, req.url, e)));
+    r.setTimeout(req.timeoutMs ?? 60_000, () => r.destroy(Object.assign(new Error('no data for too long'), { code: 'ETIMEDOUT' })));
     r.on('response', (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url }));
     if (req.body instanceof Readable) {
       req.body.on('error', (e) => r.destroy(e));

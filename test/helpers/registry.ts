@@ -229,17 +229,31 @@ export interface CountingProxy {
 /**
  * startCountingProxy forwards 127.0.0.1:<new port> to target (keeping Host, so the
  * registry's Locations point back here). inject may answer a request itself with a
- * status (fault injection: 503, 429) instead of forwarding it; n counts requests from 0.
+ * status (fault injection: 503, 429), drop the connection ('reset'), or forward it and
+ * cut the answer midway ('cut'); n counts requests from 0.
  */
 export async function startCountingProxy(
   targetPort: number,
-  inject?: (req: { method: string; path: string }, n: number) => number | undefined,
+  inject?: (req: { method: string; path: string }, n: number) => number | 'reset' | 'cut' | undefined,
 ): Promise<CountingProxy> {
   const requests: CountingProxy['requests'] = [];
   const server = http.createServer((req, res) => {
     const r = { method: req.method ?? '', path: req.url ?? '' };
     requests.push(r);
     const status = inject?.(r, requests.length - 1);
+    if (status === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (status === 'cut') {
+      // Forward, but cut the connection after the first chunk of the answer.
+      const up = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.once('data', (c: Buffer) => { res.write(c.subarray(0, Math.max(1, c.length >> 1))); setImmediate(() => req.socket.destroy()); ur.destroy(); });
+      });
+      req.pipe(up);
+      return;
+    }
     if (status !== undefined) {
       req.resume();
       res.writeHead(status, { 'Content-Type': 'application/json' });

@@ -130,6 +130,25 @@ describe('push and pull against docker-registry', () => {
     }
   });
 
+  test('connection resets and bodies cut midway are retried', async () => {
+    let resets = 0;
+    let cuts = 0;
+    const proxy = await startCountingProxy(reg.port, (r) => {
+      if (r.method === 'GET' && r.path.includes('/manifests/') && resets < 1) { resets++; return 'reset'; }
+      if (r.method === 'GET' && r.path.includes('/blobs/') && cuts < 2) { cuts++; return 'cut'; }
+      return undefined;
+    });
+    try {
+      const dst = await openStore(join(tmp, 'flaky-dst'));
+      const pulled = await pullImage(client(), dst.content, parseRegistryRef(`${proxy.host}/x:1`));
+      expect([resets, cuts]).toEqual([1, 2]);
+      expect(pulled.fetched).toBe(3);
+      expect((await dst.content.list()).length).toBe(4);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test('an unknown tag is a clear IMAGE_NOT_FOUND', async () => {
     const err = await pullImage(client(), src.content, parseRegistryRef(`${reg.host}/x:nope`)).catch((e: Error) => e);
     expect(err).toMatchObject({ code: 'IMAGE_NOT_FOUND', registryCode: 'MANIFEST_UNKNOWN' });
