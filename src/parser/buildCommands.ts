@@ -9,12 +9,12 @@ export function buildRun(r: Request): RunInstruction {
   const out: RunInstruction = { ...r.base(f.raw), kind: 'RUN', cmd: r.commandLine(), heredocs: r.node.heredocs, mounts: f.list('mount') };
   const network = f.str('network');
   if (network !== undefined) {
-    if (!['default', 'none', 'host'].includes(network)) throw r.error(`network mode "${network}" not supported (use default, none or host)`, f.pos('network'));
+    if (!['default', 'none', 'host'].includes(network)) throw r.flagError(`network mode "${network}" not supported (use default, none or host)`, f.pos('network'));
     out.network = network;
   }
   const security = f.str('security');
   if (security !== undefined) {
-    if (!['sandbox', 'insecure'].includes(security)) throw r.error(`security mode "${security}" not supported (use sandbox or insecure)`, f.pos('security'));
+    if (!['sandbox', 'insecure'].includes(security)) throw r.flagError(`security mode "${security}" not supported (use sandbox or insecure)`, f.pos('security'));
     out.security = security;
   }
   return out;
@@ -44,17 +44,17 @@ function duration(r: Request, f: ParsedFlags, name: string): number | undefined 
   const v = f.str(name);
   if (v === undefined) return undefined;
   const ns = parseGoDuration(v);
-  if (ns === undefined) throw r.error(`--${name}: invalid duration "${v}" (use Go syntax such as 30s, 1m30s or 500ms)`, f.pos(name));
-  if (ns !== 0 && ns < 1e6) throw r.error(`--${name} cannot be less than 1ms`, f.pos(name));
+  if (ns === undefined) throw r.flagError(`--${name}: invalid duration "${v}" (use Go syntax such as 30s, 1m30s or 500ms)`, f.pos(name));
+  if (ns !== 0 && ns < 1e6) throw r.flagError(`--${name} cannot be less than 1ms`, f.pos(name));
   return ns;
 }
 
 function retries(r: Request, f: ParsedFlags): number | undefined {
   const v = f.str('retries');
   if (v === undefined) return undefined;
-  if (!/^[+-]?[0-9]+$/.test(v) || Math.abs(Number(v)) > 2 ** 31 - 1) throw r.error(`--retries: invalid integer "${v}"`, f.pos('retries'));
+  if (!/^[+-]?[0-9]+$/.test(v) || Math.abs(Number(v)) > 2 ** 31 - 1) throw r.flagError(`--retries: invalid integer "${v}"`, f.pos('retries'));
   const n = Number(v);
-  if (n < 0) throw r.error(`--retries cannot be negative (${n})`, f.pos('retries'));
+  if (n < 0) throw r.flagError(`--retries cannot be negative (${n})`, f.pos('retries'));
   return n;
 }
 

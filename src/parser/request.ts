@@ -48,6 +48,11 @@ export class Request {
     return parseError('PARSE_SYNTAX', message, this.file, pos);
   }
 
+  /** flagError is a PARSE_FLAG error about a flag's value, at the flag. */
+  flagError(message: string, pos: Pos | undefined): TsbuildError {
+    return parseError('PARSE_FLAG', message, this.file, pos ?? this.node.pos);
+  }
+
   /** atLeastOne fails unless there is at least one argument. */
   atLeastOne(): void {
     if (this.args.length === 0) throw this.error(`${this.name} requires at least one argument`, this.node.argsPos);
