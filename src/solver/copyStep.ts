@@ -1,60 +1,101 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Digest } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
 import type { CopyInstruction } from '../parser/types.ts';
 import { scope } from '../planner/meta.ts';
 import { findStage } from '../planner/stages.ts';
 import { addHistory, cloneState, type StageState } from '../planner/state.ts';
 import { resolveUser } from '../executor/resolveUser.ts';
+import type { LayerBlob } from '../snapshot/types.ts';
 import { stepKey } from './keys.ts';
-import { lookup } from './runStep.ts';
+import { ensureLayers, lookupRecord } from './layers.ts';
 import { withRootfs } from './rootfsView.ts';
 import type { StepContext } from './solve.ts';
-import type { FileSource } from './types.ts';
-import type { LayerBlob } from '../snapshot/types.ts';
+import type { FileSelection, FileSource } from './types.ts';
 
-/** copyStep runs COPY/ADD: selects sources, keys the step by their content, writes them into a new layer. */
+interface CopyPlan {
+  sources: string[];
+  dest: string;
+  chmod: string | undefined;
+  owner: { uid: number; gid: number };
+  workdir: string;
+  exclude: string[];
+}
+
+/**
+ * copyStep runs COPY/ADD. From the context, the key covers the selected files'
+ * content. With --from, it covers the source stage's (or image's) key and the
+ * source paths, so a hit needs nothing of the source: it is not even mounted.
+ */
 export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepContext): Promise<StageState> {
   const env = scope(s);
   const w = (t: string) => sc.deps.expand.word(t, env);
-  const sources = ins.sources.map(w);
-  const dest = w(ins.dest);
-  const chmod = ins.chmod === undefined ? undefined : w(ins.chmod);
-  const owner = await resolveOwner(s, ins.chown === undefined ? undefined : w(ins.chown), sc);
-  const workdir = s.config.config.WorkingDir || '/';
+  const plan: CopyPlan = {
+    sources: ins.sources.map(w),
+    dest: w(ins.dest),
+    chmod: ins.chmod === undefined ? undefined : w(ins.chmod),
+    owner: await resolveOwner(s, ins.chown === undefined ? undefined : w(ins.chown), sc),
+    workdir: s.config.config.WorkingDir || '/',
+    exclude: ins.exclude.map(w),
+  };
+  const def = { op: ins.kind, dest: plan.dest, workdir: plan.dest.startsWith('/') ? '' : plan.workdir, owner: plan.owner, chmod: plan.chmod ?? null, parents: ins.parents, link: ins.link };
+  if (ins.from === undefined) {
+    const src = await sc.context();
+    const sel = await src.select(plan.sources, { exclude: plan.exclude, parents: ins.parents });
+    const digest = await src.digest(sel, { ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}) });
+    return cachedCopy(s, ins, sc, stepKey(s.key, { ...def, digest }), (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
+  }
+  const from = await resolveFrom(ins.from, sc);
+  const key = stepKey(s.key, { ...def, from: from.key, sources: plan.sources, exclude: plan.exclude });
+  return cachedCopy(s, ins, sc, key, (layerDir, lowers) =>
+    withRootfs(sc, from.layers, async (merged) => {
+      const src = await sc.deps.files.rootfs(merged);
+      try {
+        const sel = await src.select(plan.sources, { exclude: plan.exclude, parents: ins.parents });
+        await copySel(src, sel, layerDir, lowers, plan, ins);
+      } finally {
+        await src.close();
+      }
+    }),
+  );
+}
+
+function copySel(src: FileSource, sel: FileSelection, layerDir: string, lowerDirs: string[], plan: CopyPlan, ins: CopyInstruction): Promise<void> {
+  return src.copy(sel, layerDir, plan.dest, { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD', lowerDirs });
+}
+
+async function cachedCopy(s: StageState, ins: CopyInstruction, sc: StepContext, key: Digest, write: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<StageState> {
   const next = cloneState(s);
+  next.key = key;
   const createdBy = `${ins.kind} ${ins.flags.length ? `${ins.flags.map((f) => `--${f.name}${f.value === null ? '' : `=${f.value}`}`).join(' ')} ` : ''}${[...ins.sources, ins.dest].join(' ')} # buildkit`;
-  return withSource(ins, sc, async (src) => {
-    const sel = await src.select(sources, { exclude: ins.exclude.map(w), parents: ins.parents });
-    const digest = await src.digest(sel, { ...owner, ...(chmod !== undefined ? { chmod } : {}) });
-    const key = stepKey(s.key, { op: ins.kind, digest, dest, workdir: dest.startsWith('/') ? '' : workdir, owner, chmod: chmod ?? null, parents: ins.parents, link: ins.link });
-    next.key = key;
-    const hit = sc.opts.noCache ? undefined : await lookup(sc, key);
-    if (hit) {
-      finish(next, hit.created, createdBy, hit.layer);
-      sc.counters.cached++;
-      sc.deps.events.emit({ type: 'step.cached', step: sc.step, at: Date.now() });
-      return next;
-    }
-    return sc.limit(async () => {
-      sc.deps.events.emit({ type: 'step.start', step: sc.step, at: Date.now() });
-      const t0 = Date.now();
-      const layer = await writeLayer(s, sc, async (layerDir, lowerDirs) => {
-        await src.copy(sel, layerDir, dest, { workdir, ...owner, ...(chmod !== undefined ? { chmod } : {}), add: ins.kind === 'ADD', lowerDirs });
-      });
-      const created = sc.created();
-      await sc.deps.cache.put({ key, layer, created, createdBy });
-      finish(next, created, createdBy, layer);
-      sc.counters.ran++;
-      sc.deps.events.emit({ type: 'step.done', step: sc.step, ms: Date.now() - t0, at: Date.now() });
-      return next;
-    });
+  const hit = await lookupRecord(sc, key);
+  if (hit) {
+    finish(next, hit.created, createdBy, hit.layer);
+    sc.counters.cached++;
+    sc.record(hit);
+    sc.deps.events.emit({ type: 'step.cached', step: sc.step, at: Date.now() });
+    return next;
+  }
+  return sc.limit(async () => {
+    sc.deps.events.emit({ type: 'step.start', step: sc.step, at: Date.now() });
+    const t0 = Date.now();
+    const layer = await writeLayer(s, sc, write);
+    const created = sc.created();
+    const rec = { key, layer, created, createdBy };
+    await sc.deps.cache.put(rec);
+    sc.record(rec);
+    finish(next, created, createdBy, layer);
+    sc.counters.ran++;
+    sc.deps.events.emit({ type: 'step.done', step: sc.step, ms: Date.now() - t0, at: Date.now() });
+    return next;
   });
 }
 
 /** writeLayer gives fn a fresh layer dir (and the image's layer dirs, topmost first), then commits it. */
 async function writeLayer(s: StageState, sc: StepContext, fn: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<LayerBlob | null> {
+  await ensureLayers(sc, s.layers);
   const dir = join(sc.deps.tmpDir, `copy-${randomBytes(6).toString('hex')}`);
   await mkdir(dir, { recursive: true });
   try {
@@ -74,29 +115,20 @@ async function resolveOwner(s: StageState, chown: string | undefined, sc: StepCo
   if (chown === undefined || chown === '') return { uid: 0, gid: 0 };
   const m = /^(\d+)(?::(\d+))?$/.exec(chown);
   if (m) return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
-  return withRootfs(sc.deps, s.layers, async (merged) => {
+  return withRootfs(sc, s.layers, async (merged) => {
     const u = await resolveUser(merged, chown.includes(':') ? chown : `${chown}:${chown}`).catch(() => resolveUser(merged, chown));
     return { uid: u.uid, gid: u.gid };
   });
 }
 
-async function withSource<T>(ins: CopyInstruction, sc: StepContext, fn: (src: FileSource) => Promise<T>): Promise<T> {
-  if (ins.from === undefined) return fn(await sc.context());
-  const stage = findStage(sc.plan.stages, ins.from, Number(sc.step.id.split('.')[0]));
-  let layers: readonly LayerBlob[];
-  if (stage) layers = (await sc.stageResult(stage.index)).layers;
-  else {
-    const img = await sc.deps.images.resolve(ins.from);
-    for (const l of img.layers) await sc.deps.snapshotter.ensure(l.diffID, () => sc.deps.store.open(l.digest));
-    layers = img.layers;
-  }
-  if (layers.length === 0) throw new TsbuildError('COPY_SOURCE_MISSING', `${ins.kind} --from=${ins.from}: the source has no files`);
-  return withRootfs(sc.deps, layers, async (merged) => {
-    const src = await sc.deps.files.rootfs(merged);
-    try {
-      return await fn(src);
-    } finally {
-      await src.close();
-    }
-  });
+async function resolveFrom(from: string, sc: StepContext): Promise<{ key: Digest; layers: readonly LayerBlob[] }> {
+  const stage = findStage(sc.plan.stages, from, Number(sc.step.id.split('.')[0]));
+  const src = stage ? await sc.stageResult(stage.index) : await imageSource(from, sc);
+  if (src.layers.length === 0) throw new TsbuildError('COPY_SOURCE_MISSING', `--from=${from}: the source has no files`);
+  return src;
+}
+
+async function imageSource(ref: string, sc: StepContext): Promise<{ key: Digest; layers: readonly LayerBlob[] }> {
+  const img = await sc.deps.images.resolve(ref);
+  return { key: stepKey(img.manifestDigest, { op: 'image' }), layers: img.layers };
 }

@@ -29,7 +29,6 @@ export async function baseState(stage: Stage, sc: StepContext): Promise<{ state:
     }
     case 'image': {
       const img = await sc.deps.images.resolve(stage.base.ref);
-      for (const l of img.layers) await sc.deps.snapshotter.ensure(l.diffID, () => sc.deps.store.open(l.digest));
       const config = structuredClone(img.config);
       triggerTexts = config.config.OnBuild ?? [];
       config.config.OnBuild = null;

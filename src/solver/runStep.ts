@@ -9,6 +9,7 @@ import { secureJoin } from '../sys/secureJoin.ts';
 import { resolveUser } from '../executor/resolveUser.ts';
 import type { MountSpec } from '../executor/types.ts';
 import { stepKey } from './keys.ts';
+import { ensureLayers, lookupRecord } from './layers.ts';
 import { logStream } from './logStream.ts';
 import type { StepContext } from './solve.ts';
 
@@ -32,11 +33,12 @@ export async function runStep(s: StageState, ins: RunInstruction, sc: StepContex
   const ev = sc.deps.events;
   const next = cloneState(s);
   next.key = key;
-  const hit = sc.opts.noCache ? undefined : await lookup(sc, key);
+  const hit = await lookupRecord(sc, key);
   if (hit) {
     addHistory(next, { created: hit.created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(hit.layer ? {} : { empty_layer: true }) }, hit.layer ?? undefined);
     next.lastCreated = hit.created;
     sc.counters.cached++;
+    sc.record(hit);
     ev.emit({ type: 'step.cached', step: sc.step, at: Date.now() });
     return next;
   }
@@ -45,25 +47,15 @@ export async function runStep(s: StageState, ins: RunInstruction, sc: StepContex
     const t0 = Date.now();
     const layer = await execute(s, plan, sc, ins);
     const created = sc.created();
-    await sc.deps.cache.put({ key, layer, created, createdBy });
+    const rec = { key, layer, created, createdBy };
+    await sc.deps.cache.put(rec);
+    sc.record(rec);
     addHistory(next, { created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) }, layer ?? undefined);
     next.lastCreated = created;
     sc.counters.ran++;
     ev.emit({ type: 'step.done', step: sc.step, ms: Date.now() - t0, at: Date.now() });
     return next;
   });
-}
-
-/** lookup returns a usable cache record: one whose layer blob and snapshot are still there. */
-export async function lookup(sc: StepContext, key: Parameters<StepContext['deps']['cache']['get']>[0]) {
-  const rec = await sc.deps.cache.get(key);
-  if (!rec) return undefined;
-  if (rec.layer && !(await sc.deps.store.has(rec.layer.digest))) return undefined;
-  if (rec.layer && !(await sc.deps.snapshotter.has(rec.layer.diffID))) {
-    const l = rec.layer;
-    await sc.deps.snapshotter.ensure(l.diffID, () => sc.deps.store.open(l.digest));
-  }
-  return rec;
 }
 
 function planRun(s: StageState, ins: RunInstruction, sc: StepContext): RunPlan {
@@ -105,6 +97,7 @@ function networkMode(v: string): 'host' | 'none' {
 
 async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunInstruction) {
   const { deps } = sc;
+  await ensureLayers(sc, s.layers);
   const dir = join(deps.tmpDir, `run-${randomBytes(6).toString('hex')}`);
   const active = await deps.snapshotter.prepare(dir, s.layers.map((l) => l.diffID));
   try {

@@ -10,6 +10,8 @@ import { baseState } from './fromStep.ts';
 import { runStep } from './runStep.ts';
 import { copyStep } from './copyStep.ts';
 import type { BuildOptions, BuildResult, FileSource, SolverDeps } from './types.ts';
+import type { CacheRecord } from '../cache/types.ts';
+import { ensureBlobs } from './layers.ts';
 
 /** StepContext is what a layer-producing step needs from the build around it. */
 export interface StepContext {
@@ -25,6 +27,8 @@ export interface StepContext {
   context: () => Promise<FileSource>;
   created: () => string;
   counters: { cached: number; ran: number };
+  /** record notes a cache record this build used or made (for --cache-to). */
+  record: (rec: CacheRecord) => void;
 }
 
 /**
@@ -41,6 +45,7 @@ export async function solve(parsed: ParseResult, deps: SolverDeps, opts: BuildOp
   const usedArgs = new Set<string>();
   let ctxSource: Promise<FileSource> | undefined;
   const counters = { cached: 0, ran: 0 };
+  const records: BuildResult['records'] = [];
   const base = {
     deps, opts, plan, counters,
     limit: <T>(fn: () => Promise<T>) => limit(fn),
@@ -49,7 +54,8 @@ export async function solve(parsed: ParseResult, deps: SolverDeps, opts: BuildOp
     created: () => (opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000) : deps.now()).toISOString(),
   };
   for (const i of plan.needed) {
-    const p = buildStage(plan.stages[i]!, { ...base, step: refs.get(`${i}.0`)! }, refs, usedArgs);
+    const record = (record: CacheRecord) => void records.push({ stage: i, record });
+    const p = buildStage(plan.stages[i]!, { ...base, record, step: refs.get(`${i}.0`)! }, refs, usedArgs);
     p.catch(() => {});
     results.set(i, p);
   }
@@ -57,7 +63,8 @@ export async function solve(parsed: ParseResult, deps: SolverDeps, opts: BuildOp
     const final = await results.get(plan.target)!;
     await Promise.all(results.values());
     warnUnusedArgs(deps, opts, usedArgs, plan);
-    return { config: final.config, layers: final.layers, steps: { total, ...counters } };
+    await ensureBlobs({ ...base, record: () => {}, step: refs.get(`${plan.target}.0`)! }, final.layers);
+    return { config: final.config, layers: final.layers, steps: { total, ...counters }, records, target: plan.target };
   } finally {
     await Promise.allSettled(results.values());
     if (ctxSource) await (await ctxSource.catch(() => undefined))?.close();

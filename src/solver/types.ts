@@ -7,6 +7,7 @@ import type { ParseResult } from '../parser/types.ts';
 import type { CommitOptions, LayerBlob, Snapshotter } from '../snapshot/types.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CacheStore } from '../cache/CacheStore.ts';
+import type { CacheRecord } from '../cache/types.ts';
 
 /** ResolvedImage is a base image as the solver needs it. */
 export interface ResolvedImage {
@@ -55,6 +56,15 @@ export interface LayerDirs {
   commitDir(dir: string, opts?: CommitOptions): Promise<LayerBlob | null>;
 }
 
+/** RemoteCache is the build cache imported with --cache-from: records by key, layers fetched on demand. */
+export interface RemoteCache {
+  get(key: Digest): CacheRecord | undefined;
+  /** canFetch tells whether the layer can be downloaded (it is part of an imported cache). */
+  canFetch(layer: LayerBlob): boolean;
+  /** fetchLayer downloads the layer into the local store (uncompressed, digest = DiffID). */
+  fetchLayer(layer: LayerBlob): Promise<void>;
+}
+
 /** SolverDeps are the concrete parts the CLI wires into a build. */
 export interface SolverDeps {
   store: ContentStore;
@@ -62,6 +72,8 @@ export interface SolverDeps {
   snapshotter: Snapshotter & LayerDirs;
   executor: Executor;
   cache: CacheStore;
+  /** Records imported with --cache-from, consulted after the local cache. */
+  remoteCache?: RemoteCache;
   files: FileSourceFactory;
   expand: Expander;
   /** Parses ONBUILD trigger text of base images. */
@@ -89,4 +101,8 @@ export interface BuildResult {
   config: ImageConfig;
   layers: LayerBlob[];
   steps: { total: number; cached: number; ran: number };
+  /** Every cache record this build used or made, with the stage it belongs to (for --cache-to). */
+  records: { stage: number; record: CacheRecord }[];
+  /** Index of the target stage. */
+  target: number;
 }
