@@ -122,6 +122,12 @@ describe('bearer token flow', () => {
     expect((err as Error).message).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/token\?service=.*: UNAUTHORIZED: invalid username or password$/);
   });
 
+  test('checkLogin (what `tsbuild login` runs) passes or fails on the password', async () => {
+    await client(await credsFor(reg.host, 'bob', PASSWORD)).checkLogin(reg.host);
+    const err = await client(await credsFor(reg.host, 'bob', WRONG)).checkLogin(reg.host).catch((e: unknown) => e);
+    expectCleanAuthError(err, [WRONG]);
+  });
+
   test('anonymous tokens grant nothing: UNAUTHORIZED', async () => {
     const err = await client().resolve(parseRegistryRef(`${reg.host}/tok/app:1`)).catch((e: unknown) => e);
     expectCleanAuthError(err, []);
