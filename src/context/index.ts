@@ -10,12 +10,21 @@
  *   await copyInto(sel, layerDir, '/app/', { workdir: '/', chown, chmod, lower: lowerFromDirs(lowerdirs) })
  *   await ctx.saveStatCache()
  *
- * ADD adds: addInto (local archives are extracted, the rest copied) and fetchUrl (remote files).
+ * ADD:
+ *   await addInto(sel, layerDir, dest, opts)          // local tar archives extracted, the rest as COPY
+ *   const f = await fetchUrl(url, { tmpDir, checksum })  // ADD <url>: sha256-verified download, mode 0600
+ *   const key = await sourcesDigest(f.selection, { chown, chmod }, () => hexOf(f.digest))
+ *   await addInto(f.selection, layerDir, dest, { ...opts, unpack: false }); await f.cleanup()
  * See docs/CONTEXT.md for the Docker/BuildKit behaviours followed, and where we differ.
  */
+export { addInto, type AddIntoOptions, type AddResult } from './add.ts';
 export { BuildContext, type BuildContextOptions } from './BuildContext.ts';
 export { ContextFs } from './ContextFs.ts';
-export { copyInto, type CopyIntoOptions, type CopyResult } from './copyInto.ts';
+export { copyInto, resolveTarget, type CopyIntoOptions, type CopyResult } from './copyInto.ts';
+export { detectCompression, isTarArchive, openDecompressed, type Compression } from './decompress.ts';
+export { extractTar, type ExtractOptions, type ExtractResult } from './extractArchive.ts';
+export { fetchUrl, redactUrl, urlFilename, type FetchedUrl, type FetchUrlOptions } from './fetchUrl.ts';
+export { LayerWriter } from './LayerWriter.ts';
 export { parseChmod, type ChmodSpec } from './chmod.ts';
 export { parseDockerignore, PatternMatcher, Pattern } from './dockerignore.ts';
 export { globMatch, hasWildcards } from './glob.ts';
