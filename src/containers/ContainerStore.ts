@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TsbuildError, isErrno } from '../core/errors.ts';
+import { writeFileAtomic } from '../store/atomicFile.ts';
+import type { LocalStore } from '../store/types.ts';
+import { isAlive } from './liveness.ts';
+import { VALID_NAME, randomName } from './names.ts';
+import type { ContainerRecord, ContainerView } from './types.ts';
+
+const ID_RE = /^[0-9a-f]{64}$/;
+const RECORD = 'container.json';
+const LOCK = 'containers';
+
+/** NewContainer is what create needs; id, created time and state are filled in. */
+export type NewContainer = Omit<ContainerRecord, 'id' | 'name' | 'created' | 'state' | 'stubs'> & { name?: string };
+
+/**
+ * ContainerStore keeps container records in ROOT/containers/<id>/container.json.
+ * Every mutation is a read-modify-write under the store lock `containers`,
+ * written to tmp/ and renamed into place, so readers never see a torn record
+ * and names stay unique across concurrent tsbuild processes.
+ */
+export class ContainerStore {
+  readonly #store: LocalStore;
+
+  constructor(store: LocalStore) {
+    this.#store = store;
+  }
+
+  /** dirOf is the directory of container id (it may not exist). */
+  dirOf(id: string): string {
+    return join(this.#store.dirs.containers, id);
+  }
+
+  /**
+   * create makes the container's directory and record (status `created`).
+   * A name in use throws NAME_IN_USE with Docker's wording; without a name a
+   * free random one is picked.
+   */
+  async create(c: NewContainer, now: Date): Promise<ContainerView> {
+    if (c.name !== undefined && !VALID_NAME.test(c.name)) {
+      throw new TsbuildError('USAGE', `Invalid container name (${c.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    return this.#store.withLock(LOCK, async () => {
+      const all = await this.#readAll();
+      const taken = new Map(all.map((r) => [r.name, r.id]));
+      let name = c.name?.replace(/^\//, '');
+      if (name !== undefined && taken.has(name)) {
+        throw new TsbuildError('NAME_IN_USE', `Conflict. The container name "/${name}" is already in use by container "${taken.get(name)}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      for (let i = 0; name === undefined; i++) {
+        const n = randomName(i);
+        if (!taken.has(n)) name = n;
+      }
+      const rec: ContainerRecord = { ...c, id: randomBytes(32).toString('hex'), name, created: now.toISOString(), stubs: [], state: { status: 'created' } };
+      await mkdir(this.dirOf(rec.id), { mode: 0o700 });
+      await this.#write(rec);
+      return { ...rec, dir: this.dirOf(rec.id) };
+    });
+  }
+
+  /** list returns every container, newest first, with live status (see view). */
+  async list(): Promise<ContainerView[]> {
+    const recs = await this.#readAll();
+    const views = await Promise.all(recs.map((r) => this.view(r)));
+    return views.sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  /**
+   * resolve finds a container as Docker does: by full id, then by name (a
+   * leading `/` allowed), then by a unique id prefix. Throws CONTAINER_NOT_FOUND
+   * (`No such container: REF`), or BAD_REFERENCE for an ambiguous prefix.
+   */
+  async resolve(ref: string): Promise<ContainerView> {
+    const all = await this.#readAll();
+    const name = ref.replace(/^\//, '');
+    const hit = all.find((r) => r.id === ref) ?? all.find((r) => r.name === name);
+    if (hit) return this.view(hit);
+    const byPrefix = /^[0-9a-f]+$/.test(ref) ? all.filter((r) => r.id.startsWith(ref)) : [];
+    if (byPrefix.length > 1) throw new TsbuildError('BAD_REFERENCE', `multiple IDs found with provided prefix: ${ref}`);
+    if (byPrefix.length === 1) return this.view(byPrefix[0]!);
+    throw new TsbuildError('CONTAINER_NOT_FOUND', `No such container: ${ref}`, { hint: "'tsbuild ps -a' lists containers" });
+  }
+
+  /**
+   * update applies fn to the stored record under the lock and writes it back;
+   * returns the new record, or undefined when the container is gone (removed
+   * meanwhile, e.g. by `rm -f` from another process).
+   */
+  async update(id: string, fn: (r: ContainerRecord) => void): Promise<ContainerRecord | undefined> {
+    return this.#store.withLock(LOCK, async () => {
+      const rec = await this.#read(id);
+      if (!rec) return undefined;
+      fn(rec);
+      await this.#write(rec);
+      return rec;
+    });
+  }
+
+  /**
+   * delete removes the container's directory. Its record disappears first (the
+   * directory is renamed into tmp/ under the lock), so no reader ever sees a
+   * half-deleted container. The caller must have unmounted everything in it.
+   */
+  async delete(id: string): Promise<void> {
+    const trash = join(this.#store.dirs.tmp, `rm-container-${id.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    const moved = await this.#store.withLock(LOCK, async () => {
+      try {
+        await rename(this.dirOf(id), trash);
+        return true;
+      } catch (e) {
+        if (isErrno(e, 'ENOENT')) return false;
+        throw e;
+      }
+    });
+    if (moved) await rm(trash, { recursive: true, force: true });
+  }
+
+  /**
+   * view adds the live status: a record that says `running` whose supervising
+   * tsbuild process is gone (crashed, killed) is reported `exited` (code 255 when
+   * none was recorded), so a crash never leaves a container "running" forever.
+   */
+  async view(r: ContainerRecord): Promise<ContainerView> {
+    const v: ContainerView = { ...r, state: { ...r.state }, dir: this.dirOf(r.id) };
+    if (r.state.status === 'running' && !(r.state.pid !== undefined && (await isAlive(r.state.pid, r.state.pidStart)))) {
+      v.state.status = 'exited';
+      v.state.exitCode ??= 255;
+    }
+    return v;
+  }
+
+  async #readAll(): Promise<ContainerRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.#store.dirs.containers);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return [];
+      throw e;
+    }
+    const recs = await Promise.all(names.filter((n) => ID_RE.test(n)).map((n) => this.#read(n)));
+    return recs.filter((r): r is ContainerRecord => r !== undefined);
+  }
+
+  async #read(id: string): Promise<ContainerRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dirOf(id), RECORD), 'utf8');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return undefined;
+      throw e;
+    }
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch (e) {
+      throw new TsbuildError('STORE_CORRUPT', `read container ${id}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async #write(rec: ContainerRecord): Promise<void> {
+    await writeFileAtomic(this.#store.dirs.tmp, join(this.dirOf(rec.id), RECORD), JSON.stringify(rec, null, 2));
+  }
+}
