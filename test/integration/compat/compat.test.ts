@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempRoot, tsbuild, type TempRoot } from '../../helpers/cli.ts';
+import { configSubset, flatten, historySubset, listing, stableJson, type FsTree } from '../../helpers/fslisting.ts';
+import { hasBusybox, isRoot, makeBusyboxTar } from '../../helpers/rootfs.ts';
+import { buildFlags, loadCases, prepareContext, serveHttp, type Case } from './cases.ts';
+import { readImageFiles, writeImportedImage } from './ociImage.ts';
+
+/**
+ * Every fixture under test/fixtures/compat is built with tsbuild and compared with what
+ * Docker 20.10 (BuildKit) produced for it (expected/, recorded by scripts/record-compat.mjs):
+ * the filesystem listing against the busybox base, the config subset and the history.
+ * One store serves all cases, as a CI runner's would.
+ */
+
+let t: TempRoot;
+let base: FsTree;
+
+beforeAll(async () => {
+  t = makeTempRoot('tsbuild-compat-');
+  const tar = join(t.dir, 'busybox.tar');
+  makeBusyboxTar(mkdtempSync(join(t.dir, 'bb-')), tar);
+  writeImportedImage(t.root, tar, 'busybox:latest');
+  base = await flatten([tar]);
+});
+afterAll(() => t?.cleanup());
+
+function expected(c: Case, file: string): string | undefined {
+  const p = join(c.dir, 'expected', file);
+  return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
+}
+
+async function build(c: Case, file: string, tag: string | undefined, args: string[] | undefined, ctx: string) {
+  return tsbuild(['--root', t.root, 'build', '--progress=plain', '-f', join(c.dir, file), ...(tag ? ['-t', tag] : []), ...buildFlags(c, args), ctx], { env: c.spec.env ?? {} });
+}
+
+async function runCase(c: Case): Promise<void> {
+  const ctx = prepareContext(c, mkdtempSync(join(t.dir, `ctx-${c.name}-`)));
+  const server = c.spec.http ? await serveHttp(c) : undefined;
+  try {
+    for (const p of c.spec.pre ?? []) {
+      const r = await build(c, p.file, p.tag, p.buildArgs ?? [], ctx);
+      expect(r.code, `pre-build ${p.file}:\n${r.stderr}`).toBe(0);
+    }
+    const tag = `compat-${c.name}`;
+    const r = await build(c, 'Buildfile', tag, undefined, ctx);
+    if (c.spec.warning !== undefined) expect(r.stderr).toMatch(new RegExp(c.spec.warning));
+    if (c.spec.error !== undefined) {
+      expect(r.code, `the build should fail like Docker's:\n${expected(c, 'error.txt')}`).not.toBe(0);
+      expect(r.stderr).toMatch(new RegExp(c.spec.error));
+      return;
+    }
+    expect(r.code, r.stderr).toBe(0);
+    const img = readImageFiles(t.root, tag);
+    const got = {
+      fs: listing(await flatten(img.layers), base),
+      config: stableJson(configSubset(img.config.config)),
+      history: stableJson(historySubset(img.config.history)),
+    };
+    const want = { fs: expected(c, 'fs.txt'), config: expected(c, 'config.json'), history: expected(c, 'history.json') };
+    expect(got).toEqual(want);
+  } finally {
+    server?.close();
+  }
+}
+
+describe.runIf(isRoot && hasBusybox())('Docker compatibility fixtures', () => {
+  for (const c of loadCases()) {
+    test(`${c.name}: ${c.spec.description}`, () => runCase(c));
+  }
+});
