@@ -8,11 +8,11 @@ export function parse(src: string): Instruction[] {
 }
 
 /** one parses src and returns its only instruction, narrowed to kind K. */
-export function one<K extends Instruction['kind']>(src: string, kind: K): Extract<Instruction, { kind: K }> {
+export function one<K extends Instruction['kind']>(src: string, kind: K): Instruction & { kind: K } {
   const all = parse(src);
   expect(all).toHaveLength(1);
   expect(all[0]!.kind).toBe(kind);
-  return all[0] as Extract<Instruction, { kind: K }>;
+  return all[0] as Instruction & { kind: K };
 }
 
 /** dump renders src in the reference's format, without the trailing newline. */
