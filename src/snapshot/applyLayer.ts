@@ -1,0 +1,216 @@
+import { setAttributeSync } from '@napi-rs/xattr';
+import { randomBytes } from 'node:crypto';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, unlink } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { DiffID } from '../core/digest.ts';
+import { TsbuildError, isErrno } from '../core/errors.ts';
+import { mknod } from '../sys/mknod.ts';
+import { secureJoin } from '../sys/secureJoin.ts';
+import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './layerTar.ts';
+import type { TarHeader } from './tarFormat.ts';
+import { readTar, type TarDigest } from './tarReader.ts';
+
+/**
+ * WhiteoutMode says what OCI whiteouts become: 'overlay' keeps them for
+ * overlayfs (a 0/0 character device per `.wh.NAME`, xattr
+ * trusted.overlay.opaque=y per `.wh..wh..opq`), for a snapshot dir used as a
+ * lowerdir; 'delete' applies them (removes the path / clears the directory),
+ * for extracting into a plain directory.
+ */
+export type WhiteoutMode = 'overlay' | 'delete';
+
+/** ApplyOptions tune applyLayer. */
+export interface ApplyOptions {
+  whiteouts: WhiteoutMode;
+}
+
+/** ApplyResult describes the tar that was applied: its DiffID (sha256 of the uncompressed stream) and size. */
+export interface ApplyResult {
+  diffID: DiffID;
+  size: number;
+  entries: number;
+}
+
+/**
+ * applyLayer extracts a layer tar (plain or gzip, told apart by magic bytes)
+ * into dir, entry by entry, without trusting it: every path is resolved with
+ * secureJoin inside dir, so `..`, absolute names and symlinks planted by
+ * earlier entries cannot make a write land outside dir; a name or hardlink
+ * target that climbs out with `..` is refused (UNSAFE_PATH). Entries of the
+ * same layer win over its whiteouts. Owners (lchown), modes, mtimes (lutimes;
+ * directories last) and xattrs (except trusted.overlay.*) are applied.
+ */
+export async function applyLayer(stream: Readable, dir: string, opts: ApplyOptions): Promise<ApplyResult> {
+  const a = new Applier(dir, opts.whiteouts);
+  const digest: TarDigest = { size: 0 };
+  let entries = 0;
+  try {
+    for await (const { header, body } of readTar(stream, digest)) {
+      entries++;
+      await a.apply(header, body).catch((e: unknown) => { throw wrap(header.path, e); });
+    }
+  } finally {
+    await a.close();
+  }
+  await a.finishDirs();
+  return { diffID: digest.diffID!, size: digest.size, entries };
+}
+
+class Applier {
+  readonly #dir: string;
+  readonly #mode: WhiteoutMode;
+  /** Paths this layer created, and their ancestors: whiteouts and opaque markers never remove them. */
+  readonly #created = new Set<string>();
+  readonly #dirTimes: [string, number][] = [];
+  #template: string | undefined;
+
+  constructor(dir: string, mode: WhiteoutMode) {
+    this.#dir = dir;
+    this.#mode = mode;
+  }
+
+  async apply(h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
+    const rel = safeRel(h.path);
+    const slash = rel.lastIndexOf('/');
+    const parentRel = rel.slice(0, Math.max(slash, 0));
+    const base = rel.slice(slash + 1);
+    if (base === OPAQUE_MARKER) return this.#opaque(parentRel);
+    if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // aufs metadata (.wh..wh.plnk, ...)
+    if (base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(join2(parentRel, base.slice(WHITEOUT_PREFIX.length)));
+    const parent = await secureJoin(this.#dir, parentRel);
+    await mkdir(parent, { recursive: true, mode: 0o755 });
+    const target = rel === '' ? this.#dir : join(parent, base);
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing && !(h.kind === 'dir' && existing.isDirectory())) {
+      if (rel === '') throw new TsbuildError('BAD_ARCHIVE', 'the root of a layer can only be a directory');
+      await rm(target, { recursive: true, force: true });
+    }
+    this.#markCreated(rel);
+    await this.#create(h, target, body, existing?.isDirectory() === true && h.kind === 'dir');
+    if (h.kind === 'hardlink') return; // shares the inode (and its metadata) with its target
+    await lchown(target, h.uid, h.gid);
+    if (h.kind !== 'symlink') await chmod(target, h.mode & 0o7777);
+    for (const [k, v] of h.xattrs ?? []) {
+      if (k.startsWith('trusted.overlay.') || k.startsWith('user.overlay.')) continue; // would steer overlayfs
+      try { setAttributeSync(target, k, v); } catch { /* as Docker: xattrs the file system refuses are dropped */ }
+    }
+    if (h.kind === 'dir') this.#dirTimes.push([target, h.mtime]);
+    else await lutimes(target, h.mtime, h.mtime);
+  }
+
+  async #create(h: TarHeader, target: string, body: AsyncIterable<Buffer>, exists: boolean): Promise<void> {
+    switch (h.kind) {
+      case 'dir':
+        if (!exists) await mkdir(target, { mode: 0o700 });
+        return;
+      case 'file':
+        return writeBody(target, body);
+      case 'symlink':
+        return symlink(h.linkpath ?? '', target);
+      case 'hardlink': {
+        const src = await secureJoin(this.#dir, safeRel(h.linkpath ?? ''), false);
+        return link(src, target);
+      }
+      case 'char': case 'block':
+        return mknod(target, h.kind === 'char' ? 'c' : 'b', h.mode, h.devmajor, h.devminor);
+      case 'fifo':
+        return mknod(target, 'p', h.mode);
+    }
+  }
+
+  #markCreated(rel: string): void {
+    for (let r = rel; !this.#created.has(r); r = r.slice(0, Math.max(r.lastIndexOf('/'), 0))) {
+      this.#created.add(r);
+      if (r === '') break;
+    }
+  }
+
+  async #whiteout(rel: string): Promise<void> {
+    const target = await secureJoin(this.#dir, rel, false);
+    if (target === this.#dir) throw new TsbuildError('UNSAFE_PATH', 'whiteout of the root directory');
+    const st = await lstat(target).catch(() => undefined);
+    if (this.#created.has(rel)) {
+      // The layer's own entry wins; only what lower layers had under it goes.
+      if (st?.isDirectory()) await this.#opaque(rel);
+      return;
+    }
+    if (st) await rm(target, { recursive: true, force: true });
+    if (this.#mode === 'delete') return;
+    await mkdir(await secureJoin(this.#dir, rel.slice(0, Math.max(rel.lastIndexOf('/'), 0))), { recursive: true, mode: 0o755 });
+    await link(await this.#whiteoutTemplate(), target);
+  }
+
+  async #opaque(rel: string): Promise<void> {
+    const target = await secureJoin(this.#dir, rel);
+    await mkdir(target, { recursive: true, mode: 0o755 });
+    if (this.#mode === 'overlay') setAttributeSync(target, 'trusted.overlay.opaque', 'y');
+    else await this.#clear(target, rel);
+  }
+
+  /** clear empties dir of everything this layer did not create itself. */
+  async #clear(abs: string, rel: string): Promise<void> {
+    for (const name of await readdir(abs)) {
+      const r = join2(rel, name);
+      const p = join(abs, name);
+      if (!this.#created.has(r)) await rm(p, { recursive: true, force: true });
+      else if ((await lstat(p)).isDirectory()) await this.#clear(p, r);
+    }
+  }
+
+  /**
+   * whiteoutTemplate makes one 0/0 character device (the `mknod` command costs
+   * about a millisecond) that every whiteout of this layer hard-links, as
+   * overlayfs itself shares whiteout inodes. It sits in dir under a random
+   * name and is removed by close(), before directory times are set.
+   */
+  async #whiteoutTemplate(): Promise<string> {
+    if (this.#template === undefined) {
+      const p = join(this.#dir, `.tsbuild-whiteout-${randomBytes(8).toString('hex')}`);
+      await mknod(p, 'c', 0o000, 0, 0);
+      this.#template = p;
+    }
+    return this.#template;
+  }
+
+  async close(): Promise<void> {
+    if (this.#template !== undefined) await unlink(this.#template).catch(() => undefined);
+    this.#template = undefined;
+  }
+
+  async finishDirs(): Promise<void> {
+    for (const [p, t] of this.#dirTimes.reverse()) {
+      await lutimes(p, t, t).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
+    }
+  }
+}
+
+async function writeBody(target: string, body: AsyncIterable<Buffer>): Promise<void> {
+  const fh = await open(target, 'wx', 0o600);
+  try {
+    for await (const chunk of body) {
+      let off = 0;
+      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** safeRel normalises a tar path to `a/b` form ('' for the root); a path climbing out with `..` is UNSAFE_PATH. */
+export function safeRel(p: string): string {
+  const n = posix.normalize(p.replace(/^\/+/, '') || '.');
+  if (n === '..' || n.startsWith('../')) throw new TsbuildError('UNSAFE_PATH', `path "${p}" points outside the layer`);
+  return n === '.' || n === './' ? '' : n.replace(/\/+$/, '');
+}
+
+function join2(a: string, b: string): string {
+  return a === '' ? b : `${a}/${b}`;
+}
+
+function wrap(path: string, e: unknown): unknown {
+  if (e instanceof TsbuildError) {
+    return e.message.includes(path) ? e : new TsbuildError(e.code, `apply layer entry "${path}": ${e.message}`, { cause: e });
+  }
+  return new TsbuildError('IO', `apply layer entry "${path}": ${(e as Error).message}`, { cause: e });
+}

@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { Header } from 'tar';
+import { digestFromHash, type DiffID } from '../core/digest.ts';
+import { TsbuildError } from '../core/errors.ts';
+import { BLOCK, codeKind, paddingFor, parsePax, type TarHeader } from './tarFormat.ts';
+
+/** TarReadEntry is one file-system entry of a tar; body yields exactly header.size bytes (only for files). */
+export interface TarReadEntry {
+  header: TarHeader;
+  body: AsyncIterable<Buffer>;
+}
+
+/** TarDigest is filled in as the tar is read: sha256 and size of the *uncompressed* stream (its DiffID). */
+export interface TarDigest {
+  diffID?: DiffID;
+  size: number;
+}
+
+const MAX_META = 1 << 20;
+
+/**
+ * readTar parses a tar stream (gzip recognised by its magic bytes) entry by
+ * entry with constant memory: PAX (including binary SCHILY.xattr values) and
+ * GNU long names are folded into the next entry's header. Each entry's body
+ * must be consumed before asking for the next entry, or it is skipped.
+ * digest receives the DiffID once the whole stream has been read.
+ * Malformed input throws TsbuildError('BAD_ARCHIVE').
+ */
+export async function* readTar(input: Readable, digest: TarDigest = { size: 0 }): AsyncGenerator<TarReadEntry> {
+  const hash = createHash('sha256');
+  const r = new ByteReader(decompress(input), (c) => { hash.update(c); digest.size += c.length; });
+  let pax = new Map<string, Buffer>();
+  let globalPax = new Map<string, Buffer>();
+  let longPath: string | undefined;
+  let longLink: string | undefined;
+  let zeros = 0;
+  for (;;) {
+    const block = await r.exact(BLOCK);
+    if (!block) break;
+    if (block.every((b) => b === 0)) {
+      if (++zeros === 2) break;
+      continue;
+    }
+    zeros = 0;
+    const h = new Header(block);
+    if (!h.cksumValid) throw bad(`invalid header checksum at byte ${r.offset - BLOCK}`);
+    const code = h.typeKey;
+    const size = code === '5' ? 0 : numField(pax.get('size')) ?? h.size ?? 0;
+    if (code === 'x' || code === 'g' || code === 'L' || code === 'K') {
+      if (size > MAX_META) throw bad(`extended header of ${size} bytes at byte ${r.offset - BLOCK}`);
+      const body = Buffer.from((await r.exact(size)) ?? Buffer.alloc(0));
+      if (body.length !== size) throw bad('truncated extended header');
+      await r.skip(paddingFor(size));
+      if (code === 'x') pax = new Map([...pax, ...parsePax(body)]);
+      else if (code === 'g') globalPax = new Map([...globalPax, ...parsePax(body)]);
+      else if (code === 'L') longPath = cString(body);
+      else longLink = cString(body);
+      continue;
+    }
+    const kind = codeKind(code);
+    const rawPath = str(pax.get('path')) ?? longPath ?? h.path ?? '';
+    const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
+    if (code === 'V') { await r.skip(size + paddingFor(size)); continue; }
+    if (kind === undefined) throw bad(`unsupported entry type "${code}" for "${path}"`);
+    const fields = new Map([...globalPax, ...pax]);
+    const header: TarHeader = {
+      path,
+      kind,
+      mode: (h.mode ?? 0) & 0o7777,
+      uid: numField(fields.get('uid')) ?? h.uid ?? 0,
+      gid: numField(fields.get('gid')) ?? h.gid ?? 0,
+      size: kind === 'file' ? size : 0,
+      mtime: Math.floor(numField(fields.get('mtime')) ?? (h.mtime ? h.mtime.getTime() / 1000 : 0)),
+    };
+    const linkpath = str(pax.get('linkpath')) ?? longLink ?? h.linkpath;
+    if (linkpath) header.linkpath = linkpath;
+    if (kind === 'char' || kind === 'block') {
+      // Read the device fields ourselves: node-tar only decodes them in POSIX (not GNU) headers.
+      header.devmajor = octal(block, 329, 8);
+      header.devminor = octal(block, 337, 8);
+    }
+    const xattrs: [string, Buffer][] = [];
+    for (const [k, v] of fields) if (k.startsWith('SCHILY.xattr.')) xattrs.push([k.slice('SCHILY.xattr.'.length), v]);
+    if (xattrs.length) header.xattrs = xattrs;
+    pax = new Map();
+    longPath = longLink = undefined;
+    const body = new BodyCursor(r, header.size);
+    yield { header, body: body.chunks() };
+    await r.skip(body.remaining + paddingFor(size) + (kind === 'file' ? 0 : size));
+  }
+  await r.drain();
+  digest.diffID = digestFromHash(hash) as string as DiffID;
+}
+
+class BodyCursor {
+  remaining: number;
+  readonly #r: ByteReader;
+  constructor(r: ByteReader, size: number) {
+    this.#r = r;
+    this.remaining = size;
+  }
+  async *chunks(): AsyncGenerator<Buffer> {
+    while (this.remaining > 0) {
+      const c = await this.#r.upTo(this.remaining);
+      if (!c) throw bad('unexpected end of archive inside a file');
+      this.remaining -= c.length;
+      yield c;
+    }
+  }
+}
+
+/** ByteReader pulls exact byte counts out of a chunk stream, zero-copy where it can. */
+class ByteReader {
+  offset = 0;
+  readonly #src: AsyncIterator<Buffer>;
+  readonly #onChunk: (c: Buffer) => void;
+  #chunk: Buffer = Buffer.alloc(0);
+  #pos = 0;
+  #eof = false;
+
+  constructor(src: AsyncIterable<Buffer>, onChunk: (c: Buffer) => void) {
+    this.#src = src[Symbol.asyncIterator]();
+    this.#onChunk = onChunk;
+  }
+
+  async #fill(): Promise<boolean> {
+    while (this.#pos >= this.#chunk.length) {
+      if (this.#eof) return false;
+      const n = await this.#src.next();
+      if (n.done) { this.#eof = true; return false; }
+      this.#onChunk(n.value);
+      this.#chunk = n.value;
+      this.#pos = 0;
+    }
+    return true;
+  }
+
+  /** upTo returns 1..max bytes, or null at end of input. */
+  async upTo(max: number): Promise<Buffer | null> {
+    if (!(await this.#fill())) return null;
+    const end = Math.min(this.#chunk.length, this.#pos + max);
+    const out = this.#chunk.subarray(this.#pos, end);
+    this.offset += end - this.#pos;
+    this.#pos = end;
+    return out;
+  }
+
+  /** exact returns n bytes, or null at a clean end of input; a partial read is BAD_ARCHIVE. */
+  async exact(n: number): Promise<Buffer | null> {
+    const first = await this.upTo(n);
+    if (!first || first.length === n) return first;
+    const parts = [first];
+    let got = first.length;
+    while (got < n) {
+      const c = await this.upTo(n - got);
+      if (!c) throw bad('unexpected end of archive');
+      parts.push(c);
+      got += c.length;
+    }
+    return Buffer.concat(parts);
+  }
+
+  async skip(n: number): Promise<void> {
+    while (n > 0) {
+      const c = await this.upTo(n);
+      if (!c) throw bad('unexpected end of archive');
+      n -= c.length;
+    }
+  }
+
+  /** drain reads (and hashes) whatever follows the end-of-archive marker. */
+  async drain(): Promise<void> {
+    while (await this.upTo(Infinity));
+  }
+}
+
+/** decompress yields the stream's bytes, gunzipped when it starts with gzip's magic 1f 8b. */
+async function* decompress(input: Readable): AsyncGenerator<Buffer> {
+  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head: Buffer = Buffer.alloc(0);
+  let done = false;
+  while (head.length < 4 && !done) {
+    const n = await it.next();
+    if (n.done) done = true;
+    else head = head.length ? Buffer.concat([head, n.value]) : n.value;
+  }
+  const rest = async function* () {
+    if (head.length) yield head;
+    if (done) return;
+    for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+  };
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    const gz = pipeline(Readable.from(rest()), createGunzip({ chunkSize: 1 << 16 }), () => undefined);
+    try {
+      for await (const c of gz) yield c as Buffer;
+    } catch (e) {
+      throw bad(`gzip: ${(e as Error).message}`, e);
+    }
+    return;
+  }
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) throw bad('zstd-compressed layers are not supported');
+  if (head[0] === 0xfd && head[1] === 0x37) throw bad('xz-compressed archives are not supported');
+  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) throw bad('bzip2-compressed archives are not supported');
+  yield* rest();
+}
+
+function bad(msg: string, cause?: unknown): TsbuildError {
+  return new TsbuildError('BAD_ARCHIVE', `read tar: ${msg}`, cause === undefined ? {} : { cause });
+}
+
+function str(b: Buffer | undefined): string | undefined {
+  return b === undefined ? undefined : b.toString('utf8');
+}
+
+function numField(b: Buffer | undefined): number | undefined {
+  if (b === undefined) return undefined;
+  const n = Number(b.toString('latin1'));
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function cString(b: Buffer): string {
+  const nul = b.indexOf(0);
+  return b.subarray(0, nul < 0 ? b.length : nul).toString('utf8');
+}
+
+function octal(b: Buffer, off: number, len: number): number {
+  const s = b.subarray(off, off + len).toString('latin1').replace(/\0.*$/s, '').trim();
+  return s === '' ? 0 : parseInt(s, 8) || 0;
+}
