@@ -30,14 +30,24 @@ export function parseHeredocWord(word: string): HeredocMarker | undefined {
   const m = MARKER.exec(word);
   if (m === null || m[3] === '') return undefined;
   const rest = m[3]!;
-  const words = new ShellLex('\\', { skipUnsetEnv: true }).processWords(rest, EMPTY_ENV).words;
+  const words = lexDelimiter(rest, false);
   if (words.length !== 1) return undefined;
-  const raw = new ShellLex('\\', { skipUnsetEnv: true, rawQuotes: true }).processWords(rest, EMPTY_ENV).words;
+  const raw = lexDelimiter(rest, true);
   if (raw.length !== 1) throw new TsbuildError('PARSE_HEREDOC', `internal lexing of heredoc produced inconsistent results: ${rest}`);
   const quotes = (s: string) => s.split(/['"]/).length - 1;
   const marker: HeredocMarker = { word, name: words[0]!, expand: quotes(words[0]!) === quotes(raw[0]!), chomp: m[2] === '-' };
   if (m[1] !== '') marker.fd = Number(m[1]);
   return marker;
+}
+
+/** lexDelimiter splits a delimiter into shell words; a malformed one (unterminated quote) is a heredoc error. */
+function lexDelimiter(rest: string, rawQuotes: boolean): string[] {
+  try {
+    return new ShellLex('\\', { skipUnsetEnv: true, rawQuotes }).processWords(rest, EMPTY_ENV).words;
+  } catch (e) {
+    if (e instanceof TsbuildError) throw new TsbuildError('PARSE_HEREDOC', `invalid heredoc delimiter: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 /** heredocMarkers finds the heredoc markers of a joined instruction line, in order. */

@@ -5,6 +5,7 @@ import { buildNode } from './buildNode.ts';
 import { canContainHeredoc, heredocMarkers, isTerminator } from './heredoc.ts';
 import { leftSpaceLen } from './goText.ts';
 import { parseError, rangeAt } from './errors.ts';
+import { withRange } from '../core/errors.ts';
 import type { Node, Tree } from './node.ts';
 import type { Directives, Heredoc, ParseWarning } from './types.ts';
 import type { EscapeChar } from './shell/ShellLex.ts';
@@ -53,7 +54,13 @@ function readContinuation(cursor: LineCursor, lg: Logical, escape: EscapeChar): 
 /** readBodies reads each heredoc's body from the lines after the instruction. */
 function readBodies(node: Node, cursor: LineCursor, file: string): Heredoc[] {
   const out: Heredoc[] = [];
-  for (const marker of heredocMarkers(node.original)) {
+  let markers;
+  try {
+    markers = heredocMarkers(node.original);
+  } catch (e) {
+    throw withRange(e, rangeAt(file, node.pos));
+  }
+  for (const marker of markers) {
     let content = '';
     let done = false;
     while (cursor.hasNext()) {
