@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { CliContext } from './context.ts';
 import type { EventSink } from '../events/types.ts';
-import type { BuildOptions } from '../solver/types.ts';
+import type { BuildOptions, BuildResult, RemoteCache } from '../solver/types.ts';
+import type { Descriptor } from '../oci/types.ts';
+import type { LocalStore } from '../store/types.ts';
 import { TsbuildError } from '../core/errors.ts';
 
 /** BuildRequest is one build as the CLI asks for it. */
@@ -11,12 +13,24 @@ export interface BuildRequest {
   contextDir: string;
   tags: string[];
   options: BuildOptions;
+  /** Registries spoken to over plain HTTP (besides localhost), for FROM pulls. */
+  insecure?: string[];
+  /** Records imported with --cache-from. */
+  remoteCache?: RemoteCache;
+}
+
+/** BuildOutcome is a finished build: the image and what the solver did. */
+export interface BuildOutcome {
+  imageId: string;
+  manifestDesc: Descriptor;
+  result: BuildResult;
 }
 
 /** Builder is the composed build engine over one store root. */
 export interface Builder {
   readonly defaultJobs: number;
-  build(req: BuildRequest): Promise<{ imageId: string }>;
+  readonly store: LocalStore;
+  build(req: BuildRequest): Promise<BuildOutcome>;
   close(): Promise<void>;
 }
 
@@ -47,16 +61,30 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   const cache = new CacheStore(store.dirs.root);
   return {
     defaultJobs: availableParallelism(),
+    store,
     async build(req) {
       const parsed = parser.parseBuildfile(req.text, req.filename);
       for (const w of parsed.warnings) opts.events.emit({ type: 'warning', message: w.message, range: w.range, at: Date.now() });
       const t0 = Date.now();
       const result = await solve(parsed, {
         store: store.content,
-        images: storeImages(store),
+        images: storeImages(store, async (ref) => {
+          const [{ pullImage }, { parseRegistryRef }, { tagImage }, { openClient }] = await Promise.all([
+            import('../registry/pull.ts'), import('../registry/reference.ts'), import('../store/images.ts'), import('./commands/login.ts'),
+          ]);
+          const client = await openClient(ctx, { insecure: req.insecure ?? [] });
+          try {
+            opts.events.emit({ type: 'info', message: `pulling ${ref}`, at: Date.now() });
+            const res = await pullImage(client, store.content, parseRegistryRef(ref), { cacheDir: store.dirs.cache });
+            await tagImage(store.tags, ref, res.manifestDesc);
+          } finally {
+            client.close();
+          }
+        }),
         snapshotter,
         executor,
         cache,
+        ...(req.remoteCache ? { remoteCache: req.remoteCache } : {}),
         files: contextFiles(req.contextDir, store.dirs, req.filename),
         expand: shellExpander(parsed.directives.escape),
         parseTrigger: (t) => parser.parseBuildfile(t, 'ONBUILD'),
@@ -64,9 +92,9 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
         tmpDir: store.dirs.tmp,
         now: () => new Date(),
       }, req.options);
-      const { imageId } = await finalizeImage(store, result, req.tags);
+      const { imageId, manifestDesc } = await finalizeImage(store, result, req.tags);
       opts.events.emit({ type: 'build.done', imageId, tags: req.tags, ms: Date.now() - t0, at: Date.now() });
-      return { imageId };
+      return { imageId, manifestDesc, result };
     },
     async close() {},
   };

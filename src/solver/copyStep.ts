@@ -130,5 +130,5 @@ async function resolveFrom(from: string, sc: StepContext): Promise<{ key: Digest
 
 async function imageSource(ref: string, sc: StepContext): Promise<{ key: Digest; layers: readonly LayerBlob[] }> {
   const img = await sc.deps.images.resolve(ref);
-  return { key: stepKey(img.manifestDigest, { op: 'image' }), layers: img.layers };
+  return { key: stepKey(img.configDigest, { op: 'image' }), layers: img.layers };
 }

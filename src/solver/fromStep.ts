@@ -35,7 +35,9 @@ export async function baseState(stage: Stage, sc: StepContext): Promise<{ state:
       state = {
         config,
         layers: [...img.layers],
-        key: sha256Of(canonicalJson({ base: img.manifestDigest })),
+        // Keyed by the image id, not the manifest: a pulled (gzip) copy of an image
+        // and the local (uncompressed) original hold the same files.
+        key: sha256Of(canonicalJson({ base: img.configDigest })),
         args: new Map(),
         lastCreated: config.created ?? new Date(0).toISOString(),
       };

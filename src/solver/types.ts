@@ -11,8 +11,10 @@ import type { CacheRecord } from '../cache/types.ts';
 
 /** ResolvedImage is a base image as the solver needs it. */
 export interface ResolvedImage {
-  /** Digest of the image manifest: the cache key root of stages built on it. */
+  /** Digest of the image manifest. */
   manifestDigest: Digest;
+  /** Digest of the config blob (the image id): the same however the layers are compressed. */
+  configDigest: Digest;
   config: ImageConfig;
   layers: LayerBlob[];
 }

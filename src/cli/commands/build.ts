@@ -5,6 +5,7 @@ import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs, parseKeyValues } from '../args.ts';
 import { createRenderer, type ProgressMode } from '../../ui/createRenderer.ts';
 import { openBuilder } from '../wire.ts';
+import { parseCacheSpec, parseOutputSpec } from '../buildOutputs.ts';
 
 const HELP = `usage: tsbuild build [OPTIONS] [CONTEXT]
 
@@ -20,7 +21,13 @@ Options:
       --progress MODE      auto, plain, tty, json or quiet
       --iidfile FILE       write the image id to FILE
       --jobs N             steps run at once across stages (default: number of CPUs)
-      --runtime NAME       auto (default), runc or unshare`;
+      --runtime NAME       auto (default), runc or unshare
+      --push               push the image to the registry each tag names
+      --output SPEC        also export: type=oci|docker,dest=FILE or type=local,dest=DIR
+      --cache-to SPEC      export the build cache: type=registry,ref=REG/NAME:TAG[,mode=min|max]
+                           or type=local,dest=DIR
+      --cache-from SPEC    use a build cache: type=registry,ref=… or type=local,src=DIR (repeatable)
+      --insecure-registry HOST   speak plain HTTP to HOST (localhost/127.0.0.1 always are)`;
 
 /** buildCommand is `tsbuild build` (also `tsbuild -f … .`). */
 export const buildCommand: Command = async (argv, ctx) => {
@@ -35,6 +42,11 @@ export const buildCommand: Command = async (argv, ctx) => {
     iidfile: { type: 'string' },
     jobs: { type: 'string' },
     runtime: { type: 'string' },
+    push: { type: 'boolean' },
+    output: { type: 'string', short: 'o', multiple: true },
+    'cache-to': { type: 'string', multiple: true },
+    'cache-from': { type: 'string', multiple: true },
+    'insecure-registry': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
@@ -50,15 +62,25 @@ export const buildCommand: Command = async (argv, ctx) => {
   if (!['auto', 'plain', 'tty', 'json', 'quiet'].includes(progress)) throw new TsbuildError('USAGE', `build: --progress must be auto, plain, tty, json or quiet`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new TsbuildError('USAGE', `build: --jobs must be a positive integer`);
+  const cacheTo = (values['cache-to'] ?? []).map((v) => parseCacheSpec('--cache-to', v));
+  const cacheFrom = (values['cache-from'] ?? []).map((v) => parseCacheSpec('--cache-from', v));
+  const outputs = (values.output ?? []).map(parseOutputSpec);
+  const tags = values.tag ?? [];
+  if (values.push && tags.length === 0) throw new TsbuildError('USAGE', 'build: --push needs at least one -t REGISTRY/NAME[:TAG]');
+  const insecure = values['insecure-registry'] ?? [];
   const renderer = await createRenderer(progress, ctx.stderr, ctx.isTTY);
   const builder = await openBuilder(ctx, { events: renderer, runtime: values.runtime ?? 'auto' });
   const sde = ctx.env.SOURCE_DATE_EPOCH;
   try {
+    const extras = cacheTo.length || cacheFrom.length || outputs.length || values.push ? await import('../buildExtras.ts') : undefined;
+    const remoteCache = extras ? await extras.importRemoteCache(builder.store, await extras.openBackends(ctx, cacheFrom, insecure), renderer) : undefined;
     const result = await builder.build({
+      ...(remoteCache ? { remoteCache } : {}),
+      insecure,
       text,
       filename: file === '-' ? 'Buildfile' : displayName(file),
       contextDir,
-      tags: values.tag ?? [],
+      tags,
       options: {
         buildArgs: parseKeyValues(values['build-arg'], ctx.env, 'build-arg'),
         ...(values.target ? { target: values.target } : {}),
@@ -69,6 +91,11 @@ export const buildCommand: Command = async (argv, ctx) => {
         signal: ctx.signal,
       },
     });
+    if (extras) {
+      await extras.exportRemoteCache(builder.store, cacheTo, await extras.openBackends(ctx, cacheTo, insecure), result.result, renderer);
+      await extras.writeOutputs(builder.store, result.manifestDesc, tags, result.result.layers, outputs);
+      if (values.push) await extras.pushTags(ctx, builder.store, result.manifestDesc, tags, insecure, renderer);
+    }
     if (values.iidfile) await writeFile(values.iidfile, result.imageId);
     ctx.stdout.write(`${result.imageId}\n`);
     return 0;

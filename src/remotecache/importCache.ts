@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { sha256Of, type Digest } from '../core/digest.ts';
+import { TsbuildError } from '../core/errors.ts';
+import type { Descriptor } from '../oci/types.ts';
+import type { CacheRecord } from '../cache/types.ts';
+import type { CompressedLayerCache } from '../registry/compressedCache.ts';
+import type { LayerBlob } from '../snapshot/types.ts';
+import type { RemoteCache } from '../solver/types.ts';
+import type { ContentStore } from '../store/types.ts';
+import { DIFFID_ANNOTATION, type CacheBackend, type CacheConfig } from './types.ts';
+
+/**
+ * importCache reads the cache manifests of backends (--cache-from, in order of
+ * preference) into a RemoteCache. Only the small config blobs are read now;
+ * a layer is downloaded when the build needs it, gunzipped into the store
+ * (so its digest is its DiffID, as every local layer) with both digests verified.
+ */
+export async function importCache(backends: readonly CacheBackend[], store: ContentStore, compressed: CompressedLayerCache): Promise<RemoteCache & { size: number }> {
+  const records = new Map<Digest, CacheRecord>();
+  const sources = new Map<string, { backend: CacheBackend; desc: Descriptor }>();
+  for (const b of backends) {
+    const m = await b.readManifest();
+    if (!m) continue;
+    const bytes = await b.readBlob(m.config);
+    if (sha256Of(bytes) !== m.config.digest) throw new TsbuildError('DIGEST_MISMATCH', `cache ${b.where}: config blob does not match its digest ${m.config.digest}`);
+    const cfg = JSON.parse(bytes.toString('utf8')) as CacheConfig;
+    for (const r of cfg.records) if (!records.has(r.key)) records.set(r.key, r);
+    for (const l of m.layers) {
+      const diffID = l.annotations?.[DIFFID_ANNOTATION];
+      if (diffID && !sources.has(diffID)) sources.set(diffID, { backend: b, desc: l });
+    }
+  }
+  const inflight = new Map<string, Promise<void>>();
+  const fetchOnce = async (layer: LayerBlob): Promise<void> => {
+    if (await store.has(layer.digest)) return;
+    const src = sources.get(layer.diffID)!;
+    const w = await store.writer();
+    const h = createHash('sha256');
+    try {
+      const tap = new Transform({ transform(chunk: Buffer, _e, cb) { h.update(chunk); cb(null, chunk); } });
+      await pipeline(await src.backend.openBlob(src.desc), tap, createGunzip(), w.stream);
+      if (`sha256:${h.digest('hex')}` !== src.desc.digest) throw new TsbuildError('DIGEST_MISMATCH', `cache ${src.backend.where}: layer blob does not match ${src.desc.digest}`);
+      await w.commit({ digest: layer.digest });
+      await compressed.set(layer.diffID, { digest: src.desc.digest, size: src.desc.size, mediaType: src.desc.mediaType });
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+  };
+  return {
+    size: records.size,
+    get: (key) => records.get(key),
+    canFetch: (layer) => sources.has(layer.diffID),
+    fetchLayer(layer) {
+      let p = inflight.get(layer.diffID);
+      if (!p) {
+        p = fetchOnce(layer).finally(() => inflight.delete(layer.diffID));
+        inflight.set(layer.diffID, p);
+      }
+      return p;
+    },
+  };
+}
