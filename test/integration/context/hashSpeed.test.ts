@@ -49,8 +49,9 @@ describe('context hashing speed (200 MB, 20,000 files)', () => {
     expect(warm.digest).toBe(cold.digest);
     expect(cold.reads).toBe(20_000);
     expect(warm.reads).toBe(0);
-    // Generous bounds so a busy CI machine passes; measured figures are in docs/CONTEXT.md.
-    expect(cold.ms).toBeLessThan(10_000);
-    expect(warm.ms).toBeLessThan(2_000);
+    // Bounds on CPU time, not wall time: on a shared machine wall time mostly measures the
+    // neighbours. Generous so CI passes; measured figures are in docs/CONTEXT.md.
+    expect(cold.cpuMs).toBeLessThan(8_000);
+    expect(warm.cpuMs).toBeLessThan(1_500);
   });
 });
