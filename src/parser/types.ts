@@ -46,7 +46,9 @@ interface Base {
   flags: Flag[];
 }
 
+/** FROM [--platform=P] image [AS name]: image raw (may hold ARGs); stageName lower-cased. */
 export interface FromInstruction extends Base { kind: 'FROM'; image: string; stageName?: string; platform?: string }
+/** RUN [--mount=...] [--network=...] [--security=...] command, shell/exec form or heredocs. */
 export interface RunInstruction extends Base {
   kind: 'RUN';
   cmd: CommandLine;
@@ -56,12 +58,19 @@ export interface RunInstruction extends Base {
   network?: string;
   security?: string;
 }
+/** CMD: the default command (shell form runs through SHELL). */
 export interface CmdInstruction extends Base { kind: 'CMD'; cmd: CommandLine }
+/** ENTRYPOINT: the image entrypoint. */
 export interface EntrypointInstruction extends Base { kind: 'ENTRYPOINT'; cmd: CommandLine }
+/** SHELL ["exe", "args"...]: the shell for later shell-form commands (JSON form only). */
 export interface ShellInstruction extends Base { kind: 'SHELL'; args: string[] }
+/** ENV key=value... (or legacy `ENV key value`): values raw, expanded by the planner. */
 export interface EnvInstruction extends Base { kind: 'ENV'; pairs: KeyValue[] }
+/** LABEL key=value... (or legacy `LABEL key value`): keys and values raw. */
 export interface LabelInstruction extends Base { kind: 'LABEL'; pairs: KeyValue[] }
+/** ARG name[=default]...: defaults raw. */
 export interface ArgInstruction extends Base { kind: 'ARG'; args: ArgDecl[] }
+/** COPY/ADD [flags] src... dest: sources and dest raw; heredoc sources written `<<NAME`. */
 export interface CopyInstruction extends Base {
   kind: 'COPY' | 'ADD';
   /** Raw source strings (unexpanded); with heredocs, a source may be `<<NAME`. */
@@ -80,12 +89,19 @@ export interface CopyInstruction extends Base {
   /** ADD only: `--unpack` given explicitly (absent: archives from the context are unpacked, URLs are not). */
   unpack?: boolean;
 }
+/** EXPOSE port[/proto]...: raw (may hold variables). */
 export interface ExposeInstruction extends Base { kind: 'EXPOSE'; ports: string[] }
+/** VOLUME path... or VOLUME ["path"...]. */
 export interface VolumeInstruction extends Base { kind: 'VOLUME'; paths: string[] }
+/** USER user[:group]. */
 export interface UserInstruction extends Base { kind: 'USER'; user: string }
+/** WORKDIR path. */
 export interface WorkdirInstruction extends Base { kind: 'WORKDIR'; path: string }
+/** STOPSIGNAL signal. */
 export interface StopsignalInstruction extends Base { kind: 'STOPSIGNAL'; signal: string }
+/** MAINTAINER name (deprecated; kept for history). */
 export interface MaintainerInstruction extends Base { kind: 'MAINTAINER'; name: string }
+/** ONBUILD trigger: stored in the image config, run in child builds. */
 export interface OnbuildInstruction extends Base {
   kind: 'ONBUILD';
   /** The trigger text as stored in the image config's OnBuild list (`RUN echo hi`). */
