@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BuildContext } from '../context/BuildContext.ts';
 import { copyInto } from '../context/copyInto.ts';
+import { addInto } from '../context/add.ts';
 import { lowerFromDirs } from '../context/lower.ts';
 import type { Selection } from '../context/types.ts';
 import type { StoreDirs } from '../store/types.ts';
@@ -19,12 +20,15 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
       return ctx.digest((s as Sel).sel, { chown: { uid: opts.uid, gid: opts.gid }, ...(opts.chmod !== undefined ? { chmod: opts.chmod } : {}) });
     },
     async copy(s, layerDir, dest, opts) {
-      await copyInto((s as Sel).sel, layerDir, dest, {
+      const o = {
         workdir: opts.workdir,
         chown: { uid: opts.uid, gid: opts.gid },
         ...(opts.chmod !== undefined ? { chmod: opts.chmod } : {}),
         lower: lowerFromDirs(opts.lowerDirs),
-      });
+      };
+      // ADD extracts local archives (detected by content); COPY never does.
+      if (opts.add) await addInto((s as Sel).sel, layerDir, dest, { ...o, unpack: true });
+      else await copyInto((s as Sel).sel, layerDir, dest, o);
     },
     async close() {
       if (flush) await ctx.saveStatCache();
