@@ -128,3 +128,31 @@ describe('loadArchive', () => {
     await expect(loadArchive(dst, garbage)).rejects.toMatchObject({ code: 'BAD_ARCHIVE' });
   });
 });
+
+describe('loadArchive on broken input', () => {
+  test('a truncated archive fails cleanly: no hang, no staged file left', async () => {
+    const big = Buffer.alloc(3 << 20, 'x');
+    const chunks: Buffer[] = [];
+    const whole = archive([{ file: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' }, { file: `blobs/sha256/${hexOf(sha256Of(big))}`, data: big }]);
+    for await (const c of whole) chunks.push(c as Buffer);
+    const all = Buffer.concat(chunks);
+    const cut = new PassThrough();
+    cut.end(all.subarray(0, 2 << 20));
+    const dst = await fresh();
+    await expect(loadArchive(dst, cut)).rejects.toMatchObject({ code: 'BAD_ARCHIVE' });
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(dst.dirs.tmp).filter((f) => f !== 'locks')).toEqual([]);
+    expect(await dst.content.list()).toEqual([]);
+  });
+
+  test('an input stream error mid-entry fails the load', async () => {
+    const src = new PassThrough();
+    const dst = await fresh();
+    const p = loadArchive(dst, src);
+    const chunks: Buffer[] = [];
+    for await (const c of archive([{ file: 'big', data: Buffer.alloc(2 << 20, 'y') }])) chunks.push(c as Buffer);
+    src.write(Buffer.concat(chunks).subarray(0, 1 << 20));
+    setTimeout(() => src.destroy(new Error('disk on fire')), 50);
+    await expect(p).rejects.toMatchObject({ code: 'BAD_ARCHIVE', message: expect.stringContaining('disk on fire') });
+  });
+});

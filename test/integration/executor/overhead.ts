@@ -1,29 +1,54 @@
 /**
  * overhead measures the per-run cost of each executor on `/bin/true` in a busybox
- * rootfs: the median wall time of run(), N runs after a warm-up. Not a test: run it
- * bundled, e.g.
+ * rootfs, interleaved with the bare runtime it wraps so that both see the same load:
+ *   runc:    RuncExecutor.run()    vs `runc run` of a bundle written once (our config)
+ *   unshare: UnshareExecutor.run() vs `unshare -m -p -f -u -i --root=R /bin/true`
+ * It prints the median wall time and the CPU time per run (ours plus every child's,
+ * steadier than wall time on a busy machine). Not a test: run it bundled, e.g.
  *   npx esbuild --bundle --platform=node --format=esm --outfile=/tmp/overhead.mjs test/integration/executor/overhead.ts && node /tmp/overhead.mjs 50
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RuncExecutor } from '../../../src/executor/RuncExecutor.ts';
 import { UnshareExecutor } from '../../../src/executor/UnshareExecutor.ts';
-import type { Executor } from '../../../src/executor/types.ts';
+import { writeContainerFiles } from '../../../src/executor/containerFiles.ts';
+import { prepareMountPoints } from '../../../src/executor/mountPoints.ts';
+import { allMounts, buildRuntimeSpec } from '../../../src/executor/runtimeSpec.ts';
+import type { Executor, RunSpec } from '../../../src/executor/types.ts';
 import { makeBusyboxRootfs } from '../../helpers/rootfs.ts';
 
-async function measure(ex: Executor, rootfs: string, dir: string, n: number, network: 'host' | 'none'): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < n + 3; i++) {
-    const t0 = process.hrtime.bigint();
-    const st = await ex.run({
-      id: `bench-${process.pid}-${i}`, rootfs, network, stateDir: join(dir, `state-${i}`), stdin: 'ignore', stdout: 'inherit', stderr: 'inherit',
-      process: { args: ['/bin/true'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0 },
-    });
-    if (st.exitCode !== 0) throw new Error(`exit ${st.exitCode}`);
-    if (i >= 3) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return times.sort((a, b) => a - b);
+/** cpuMs is this process's CPU time plus that of its waited-for children (/proc/self/stat utime..cstime), in ms. */
+function cpuMs(): number {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // Fields 14-17 (1-based) are utime, stime, cutime, cstime in clock ticks (USER_HZ = 100 on Linux).
+  return f.slice(11, 15).reduce((a, x) => a + Number(x), 0) * 10;
+}
+
+function exec(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: 'inherit' });
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd}: exit ${code}`))));
+  });
+}
+
+interface Sample { wall: number[]; cpu: number }
+const sample = (): Sample => ({ wall: [], cpu: 0 });
+
+async function timed(s: Sample, f: () => Promise<unknown>, keep: boolean): Promise<void> {
+  const c0 = cpuMs();
+  const t0 = process.hrtime.bigint();
+  await f();
+  if (!keep) return;
+  s.wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  s.cpu += cpuMs() - c0;
+}
+
+function report(label: string, s: Sample): string {
+  const t = [...s.wall].sort((a, b) => a - b);
+  const q = (p: number) => t[Math.min(t.length - 1, Math.floor(p * t.length))]!.toFixed(1);
+  return `${label.padEnd(34)} wall median=${q(0.5).padStart(6)}ms p10=${q(0.1).padStart(6)} p90=${q(0.9).padStart(6)}  cpu/run=${(s.cpu / t.length).toFixed(1)}ms`;
 }
 
 const n = Number(process.argv[2] ?? 30);
@@ -31,13 +56,34 @@ const dir = mkdtempSync(join(tmpdir(), 'tsbuild-overhead-'));
 try {
   const rootfs = join(dir, 'rootfs');
   makeBusyboxRootfs(rootfs);
-  for (const [name, ex] of [['runc', new RuncExecutor()], ['unshare', new UnshareExecutor()]] as const) {
-    for (const network of ['host', 'none'] as const) {
-      const t = await measure(ex, rootfs, dir, n, network);
-      const q = (p: number) => t[Math.min(t.length - 1, Math.floor(p * t.length))]!.toFixed(1);
-      console.log(`${name.padEnd(8)} network=${network.padEnd(4)} n=${n} median=${q(0.5)}ms p10=${q(0.1)} p90=${q(0.9)}`);
-    }
+  const spec = (i: number, network: 'host' | 'none'): RunSpec => ({
+    id: `bench-${process.pid}-${i}`, rootfs, network, stateDir: join(dir, `state-${i}`), stdin: 'ignore', stdout: 'inherit', stderr: 'inherit',
+    process: { args: ['/bin/true'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0 },
+  });
+  // One bundle for bare `runc run`, with exactly our config.
+  const bare = join(dir, 'bare');
+  mkdirSync(join(bare, 'bundle'), { recursive: true });
+  const files = await writeContainerFiles(bare, 'bare');
+  await prepareMountPoints(rootfs, allMounts(spec(0, 'host'), files));
+  writeFileSync(join(bare, 'bundle/config.json'), JSON.stringify(buildRuntimeSpec(spec(0, 'host'), files, false)));
+
+  const runc = new RuncExecutor();
+  const unshare = new UnshareExecutor();
+  const s: Record<string, Sample> = {};
+  const pairs: [string, (i: number) => Promise<unknown>][] = [
+    ['runc: RuncExecutor.run (host net)', (i) => runc.run(spec(i, 'host'))],
+    ['runc: bare `runc run` (host net)', (i) => exec('runc', ['--root', join(bare, 'runc'), 'run', '--bundle', join(bare, 'bundle'), `bare-${i}`])],
+    ['runc: ... --no-new-keyring', (i) => exec('runc', ['--root', join(bare, 'runc'), 'run', '--no-new-keyring', '--bundle', join(bare, 'bundle'), `nk-${i}`])],
+    ['runc: RuncExecutor.run (net none)', (i) => runc.run(spec(i, 'none'))],
+    ['unshare: UnshareExecutor.run (host)', (i) => unshare.run(spec(i, 'host'))],
+    ['unshare: bare unshare --root', () => exec('unshare', ['-m', '-p', '-f', '-u', '-i', `--root=${rootfs}`, '/bin/true'])],
+    ['unshare: UnshareExecutor.run (none)', (i) => unshare.run(spec(i, 'none'))],
+    ['baseline: spawn /bin/true', () => exec('/bin/true', [])],
+  ];
+  for (let i = 0; i < n + 3; i++) {
+    for (const [label, f] of pairs) await timed((s[label] ??= sample()), () => f(i), i >= 3);
   }
+  for (const [label] of pairs) console.log(report(label, s[label]!));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

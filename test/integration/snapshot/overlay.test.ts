@@ -1,0 +1,196 @@
+import { setAttributeSync } from '@napi-rs/xattr';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { DiffID } from '../../../src/core/digest.ts';
+import { applyLayer } from '../../../src/snapshot/applyLayer.ts';
+import { commitDir } from '../../../src/snapshot/dirLayer.ts';
+import { cleanupStaleMounts } from '../../../src/snapshot/mounts.ts';
+import { OverlaySnapshotter } from '../../../src/snapshot/OverlaySnapshotter.ts';
+import type { LayerBlob } from '../../../src/snapshot/types.ts';
+import { openStore } from '../../../src/store/openStore.ts';
+import type { LocalStore } from '../../../src/store/types.ts';
+import { MOUNT_DATA_MAX, isMountPoint, overlayOptions } from '../../../src/sys/mount.ts';
+import { isRoot, makeBusyboxRootfs } from '../../helpers/rootfs.ts';
+import { destroyRoot, tempRoot } from './helpers.ts';
+import { snapshotTree } from './tree.ts';
+
+let root: string;
+let store: LocalStore;
+let snaps: OverlaySnapshotter;
+beforeEach(async () => {
+  root = await tempRoot('overlay');
+  store = await openStore(root);
+  snaps = new OverlaySnapshotter({ root, store: store.content });
+});
+afterEach(async () => { await destroyRoot(root); });
+
+/** layerFrom commits a directory filled by fill() as a layer and adopts it. */
+async function layerFrom(fill: (dir: string) => void): Promise<LayerBlob> {
+  const dir = join(store.dirs.tmp, `fill-${Math.random().toString(16).slice(2)}`);
+  mkdirSync(dir);
+  fill(dir);
+  const l = await snaps.commitDir(dir);
+  if (!l) throw new Error('empty layer');
+  return l;
+}
+
+/** extractAll rebuilds a rootfs the plain way: every layer blob applied in 'delete' mode, base first. */
+async function extractAll(layers: LayerBlob[], dir: string): Promise<void> {
+  mkdirSync(dir);
+  for (const l of layers) await applyLayer(store.content.open(l.digest), dir, { whiteouts: 'delete' });
+}
+
+describe.runIf(isRoot)('OverlaySnapshotter', () => {
+  test('round trip: changes in a mounted overlay become a layer equal to the plain extraction', async () => {
+    const base = await layerFrom((d) => {
+      makeBusyboxRootfs(d);
+      mkdirSync(join(d, 'data/old'), { recursive: true });
+      writeFileSync(join(d, 'data/old/file'), 'old');
+      writeFileSync(join(d, 'data/gone'), 'bye');
+    });
+    expect(await snaps.has(base.diffID)).toBe(true);
+    const active = await snaps.prepare(join(root, 'c1'), [base.diffID]);
+    await active.mount();
+    await active.mount(); // idempotent
+    const m = active.merged;
+    writeFileSync(join(m, 'new.txt'), 'new');
+    appendFileSync(join(m, 'etc/passwd'), 'extra:x:2000:2000::/:/bin/sh\n');
+    rmSync(join(m, 'bin/ls'));
+    rmSync(join(m, 'data/gone'));
+    chmodSync(join(m, 'etc/group'), 0o600);
+    chownSync(join(m, 'etc/passwd'), 1000, 1000);
+    symlinkSync('/etc/passwd', join(m, 'lnk'));
+    writeFileSync(join(m, 'hl1'), 'shared');
+    linkSync(join(m, 'hl1'), join(m, 'hl2'));
+    writeFileSync(join(m, 'bin/suidprog'), '#!/bin/sh\n');
+    chmodSync(join(m, 'bin/suidprog'), 0o4755);
+    rmSync(join(m, 'data'), { recursive: true }); // removed ...
+    mkdirSync(join(m, 'data')); // ... and recreated: opaque
+    writeFileSync(join(m, 'data/fresh'), 'fresh');
+    rmSync(join(m, 'tmp'), { recursive: true });
+    mkdirSync(join(m, 'deep/er/est'), { recursive: true });
+    writeFileSync(join(m, 'deep/er/est/f'), 'f');
+    execFileSync('mkfifo', [join(m, 'fifo')]);
+    writeFileSync(join(m, 'xattr'), 'x');
+    setAttributeSync(join(m, 'xattr'), 'user.color', 'blue');
+    writeFileSync(join(m, 'etc/resolv.conf'), ''); // a runtime's mount-point stub
+    utimesSync(join(m, 'etc'), 1e9, 1e9); // dropping the stub must not touch this
+    const seen = snapshotTree(m, { skip: (r) => r === 'etc/resolv.conf' });
+    const upperIno = statSync(join(active.upper, 'new.txt')).ino;
+
+    const layer = await active.commit({ stubs: ['etc/resolv.conf'] });
+    expect(layer).not.toBeNull();
+    expect(layer!.diffID).toBe(layer!.digest);
+    expect(await isMountPoint(m)).toBe(false);
+    // The upper dir itself became the layer's snapshot: same inode, no re-extraction.
+    expect(await snaps.has(layer!.diffID)).toBe(true);
+    expect(statSync(join(snaps.layerDir(layer!.diffID), 'new.txt')).ino).toBe(upperIno);
+    expect(existsSync(active.upper)).toBe(false);
+    await active.remove();
+
+    const plain = join(root, 'plain');
+    await extractAll([base, layer!], plain);
+    expect(snapshotTree(plain)).toEqual(seen);
+
+    const again = await snaps.prepare(join(root, 'c2'), [base.diffID, layer!.diffID]);
+    await again.mount();
+    expect(snapshotTree(again.merged)).toEqual(seen);
+    await again.remove();
+    expect(existsSync(join(root, 'c2'))).toBe(false);
+  });
+
+  test('commit of an unchanged snapshot is null', async () => {
+    const base = await layerFrom((d) => writeFileSync(join(d, 'a'), 'a'));
+    const active = await snaps.prepare(join(root, 'c'), [base.diffID]);
+    await active.mount();
+    expect(await active.commit()).toBeNull();
+    await active.remove();
+  });
+
+  test('no parents: merged is a bind mount of upper', async () => {
+    const active = await snaps.prepare(join(root, 'c'), []);
+    await active.mount();
+    expect(await isMountPoint(active.merged)).toBe(true);
+    writeFileSync(join(active.merged, 'only'), 'x');
+    const layer = await active.commit();
+    expect(readFileSync(join(snaps.layerDir(layer!.diffID), 'only'), 'utf8')).toBe('x');
+    await active.remove();
+  });
+
+  test('130 layers mount with relative lowerdirs in under one page of options', async () => {
+    const layers: DiffID[] = [];
+    for (let i = 0; i < 130; i++) {
+      layers.push((await layerFrom((d) => {
+        writeFileSync(join(d, `layer${i}`), String(i));
+        writeFileSync(join(d, 'top'), String(i));
+      })).diffID);
+    }
+    const lowerdirs = [...layers].reverse().map((d) => OverlaySnapshotter.lowerdir(d));
+    const opts = overlayOptions({ lowerdirs, upperdir: join(root, 'c/upper'), workdir: join(root, 'c/work'), target: join(root, 'c/merged') });
+    expect(Buffer.byteLength(opts)).toBeLessThan(MOUNT_DATA_MAX);
+    const active = await snaps.prepare(join(root, 'c'), layers);
+    await active.mount();
+    expect(readdirSync(active.merged)).toHaveLength(131);
+    expect(readFileSync(join(active.merged, 'top'), 'utf8')).toBe('129'); // top-most layer wins
+    expect(readFileSync(join(active.merged, 'layer0'), 'utf8')).toBe('0');
+    await active.remove();
+  });
+
+  test('reopen continues a snapshot prepared elsewhere', async () => {
+    const base = await layerFrom((d) => writeFileSync(join(d, 'a'), 'a'));
+    const first = await snaps.prepare(join(root, 'c'), [base.diffID]);
+    await first.mount();
+    writeFileSync(join(first.merged, 'b'), 'b');
+    await first.unmount();
+    const later = await new OverlaySnapshotter({ root, store: store.content }).reopen(join(root, 'c'), [base.diffID]);
+    await later.mount();
+    expect(readdirSync(later.merged).sort()).toEqual(['a', 'b']);
+    const layer = await later.commit();
+    expect(readdirSync(snaps.layerDir(layer!.diffID))).toEqual(['b']);
+    await later.remove();
+    await expect(snaps.reopen(join(root, 'nope'), [])).rejects.toThrow(/not a prepared snapshot/);
+  });
+
+  test('prepare refuses a parent that is not extracted, and an existing dir', async () => {
+    await expect(snaps.prepare(join(root, 'c'), ['sha256:' + 'a'.repeat(64) as DiffID])).rejects.toThrow(/not extracted/);
+    mkdirSync(join(root, 'exists'));
+    await expect(snaps.prepare(join(root, 'exists'), [])).rejects.toThrow(/EEXIST/);
+  });
+
+  test('ensure extracts a stored layer (gzip too) once, and checks its DiffID', async () => {
+    const src = join(root, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'f'), 'content');
+    const layer = (await commitDir(store.content, src))!;
+    expect(await snaps.has(layer.diffID)).toBe(false);
+    const gz = gzipSync(await store.content.readBytes(layer.digest));
+    await Promise.all([1, 2, 3].map(() => snaps.ensure(layer.diffID, () => Readable.from([gz]))));
+    expect(readFileSync(join(snaps.layerDir(layer.diffID), 'f'), 'utf8')).toBe('content');
+    await snaps.ensure(layer.diffID, () => { throw new Error('must not reopen'); });
+    const wrong = 'sha256:' + 'b'.repeat(64) as DiffID;
+    await expect(snaps.ensure(wrong, () => store.content.open(layer.digest))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect(await snaps.has(wrong)).toBe(false);
+    expect(readdirSync(store.dirs.tmp).filter((n) => n !== 'locks')).toEqual([]);
+  });
+
+  test('cleanupStaleMounts unmounts what dead owners left, not what live ones hold', async () => {
+    const base = await layerFrom((d) => writeFileSync(join(d, 'a'), 'a'));
+    const dead = await snaps.prepare(join(root, 'containers/dead'), [base.diffID]);
+    const live = await snaps.prepare(join(root, 'containers/live'), [base.diffID]);
+    await dead.mount();
+    await live.mount();
+    const child = execFileSync('sh', ['-c', 'echo $$']).toString().trim(); // a pid that has exited
+    await writeFile(join(root, 'containers/dead/owner'), `${child} 1\n`);
+    expect(await cleanupStaleMounts(root)).toEqual([dead.merged]);
+    expect(await isMountPoint(dead.merged)).toBe(false);
+    expect(await isMountPoint(live.merged)).toBe(true);
+    expect(await readFile(join(root, 'containers/live/owner'), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+    await dead.remove();
+    await live.remove();
+  });
+});
