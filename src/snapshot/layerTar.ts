@@ -42,13 +42,15 @@ export async function writeLayerTar(dir: string, out: Writable, opts: LayerTarOp
   const w = new TarWriter(out, opts);
   await w.walk(dir, '');
   await w.push(END_OF_ARCHIVE);
-  return { entries: w.entries, size: w.size };
+  return { entries: w.entries, size: w.size, omitted: w.omitted };
 }
 
 /** LayerTarStats counts what writeLayerTar wrote; entries === 0 means dir held no change. */
 export interface LayerTarStats {
   entries: number;
   size: number;
+  /** Relative paths present in dir but left out of the tar (empty stubs, sockets), parents first. */
+  omitted: string[];
 }
 
 class TarWriter {
@@ -65,6 +67,7 @@ class TarWriter {
 
   entries = 0;
   size = 0;
+  readonly omitted: string[] = [];
 
   async push(buf: Buffer): Promise<void> {
     const out = this.#out;
@@ -86,7 +89,10 @@ class TarWriter {
       const childAbs = join(abs, name);
       const childRel = rel === '' ? name : `${rel}/${name}`;
       const st = await lstat(childAbs);
-      if (this.#stubs.has(childRel) && (await this.#isEmptyStub(childAbs, childRel, st))) continue;
+      if (st.isSocket() || (this.#stubs.has(childRel) && (await this.#isEmptyStub(childAbs, childRel, st)))) {
+        this.omitted.push(childRel);
+        continue;
+      }
       await this.#entry(childAbs, childRel, st);
     }
   }
@@ -108,7 +114,6 @@ class TarWriter {
       const wh = `${rel.slice(0, slash + 1)}${WHITEOUT_PREFIX}${rel.slice(slash + 1)}`;
       return this.header({ path: wh, kind: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: this.#mtime(st) });
     }
-    if (st.isSocket()) return; // sockets cannot be archived (Docker skips them too)
     const h = this.#header(abs, rel, st);
     if (!st.isDirectory() && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
@@ -197,6 +202,7 @@ function kindOf(st: Stats, rel: string): EntryKind {
   if (st.isCharacterDevice()) return 'char';
   if (st.isBlockDevice()) return 'block';
   if (st.isFIFO()) return 'fifo';
+  // Sockets never get here: they cannot be archived (Docker skips them too) and are listed as omitted.
   throw new TsbuildError('IO', `layer tar: unsupported file type at ${rel}`);
 }
 

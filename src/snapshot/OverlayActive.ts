@@ -1,0 +1,71 @@
+import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TsbuildError } from '../core/errors.ts';
+import { bindMount, isMountPoint, mountOverlay, unmount } from '../sys/mount.ts';
+import { ownerToken } from '../sys/proc.ts';
+import { OWNER_FILE } from './mounts.ts';
+import type { ActiveSnapshot, CommitOptions, LayerBlob } from './types.ts';
+
+/** OverlayActiveOptions wire an active snapshot to its snapshotter. */
+export interface OverlayActiveOptions {
+  dir: string;
+  /** cwd of mount(8), against which lowerdirs resolve. */
+  snapshotsDir: string;
+  /** Relative lowerdirs, top-most first; empty means merged/ is a bind mount of upper/. */
+  lowerdirs: string[];
+  commit: (upper: string, opts: CommitOptions) => Promise<LayerBlob | null>;
+}
+
+/**
+ * OverlayActive is one writable snapshot: dir/upper, dir/work, dir/merged, plus
+ * dir/owner naming the process that mounted it (so cleanupStaleMounts can tell
+ * a crashed owner from a live one). After commit or remove it is spent.
+ */
+export class OverlayActive implements ActiveSnapshot {
+  readonly dir: string;
+  readonly upper: string;
+  readonly merged: string;
+  readonly #work: string;
+  readonly #opts: OverlayActiveOptions;
+  #spent = false;
+
+  constructor(opts: OverlayActiveOptions) {
+    this.#opts = opts;
+    this.dir = opts.dir;
+    this.upper = join(opts.dir, 'upper');
+    this.merged = join(opts.dir, 'merged');
+    this.#work = join(opts.dir, 'work');
+  }
+
+  async mount(): Promise<void> {
+    if (this.#spent) throw new TsbuildError('INTERNAL', `mount ${this.dir}: snapshot already committed or removed`);
+    if (await isMountPoint(this.merged)) return;
+    await writeFile(join(this.dir, OWNER_FILE), await ownerToken());
+    if (this.#opts.lowerdirs.length === 0) return bindMount(this.upper, this.merged);
+    // Overlay refuses a workdir left over from an earlier mount's crash only if it is busy; clearing it is safe.
+    await rm(this.#work, { recursive: true, force: true });
+    await mkdir(this.#work);
+    await mountOverlay({ lowerdirs: this.#opts.lowerdirs, upperdir: this.upper, workdir: this.#work, target: this.merged, cwd: this.#opts.snapshotsDir });
+  }
+
+  async unmount(): Promise<void> {
+    await unmount(this.merged);
+    await unlink(join(this.dir, OWNER_FILE)).catch(() => undefined);
+  }
+
+  async commit(opts: CommitOptions = {}): Promise<LayerBlob | null> {
+    if (this.#spent) throw new TsbuildError('INTERNAL', `commit ${this.dir}: snapshot already committed or removed`);
+    await this.unmount();
+    const layer = await this.#opts.commit(this.upper, opts);
+    this.#spent = layer !== null;
+    return layer;
+  }
+
+  async remove(): Promise<void> {
+    this.#spent = true;
+    await this.unmount();
+    // Never delete through a live mount: that would reach into someone's files.
+    if (await isMountPoint(this.merged)) throw new TsbuildError('MOUNT', `remove ${this.dir}: ${this.merged} is still mounted`);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,153 @@
+import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { hexOf, type DiffID } from '../core/digest.ts';
+import { TsbuildError, isErrno } from '../core/errors.ts';
+import { tmpName } from '../store/atomicFile.ts';
+import type { ContentStore } from '../store/types.ts';
+import { applyLayer } from './applyLayer.ts';
+import { commitDir, type LayerAdopter } from './dirLayer.ts';
+import { OverlayActive } from './OverlayActive.ts';
+import type { ActiveSnapshot, LayerBlob, Snapshotter } from './types.ts';
+
+/** OverlaySnapshotterOptions: root is the store root (ROOT/snapshots and ROOT/tmp are used). */
+export interface OverlaySnapshotterOptions {
+  root: string;
+  store: ContentStore;
+}
+
+/**
+ * OverlaySnapshotter keeps each layer extracted once, in overlay form, as
+ * ROOT/snapshots/<first 16 hex of its DiffID>/fs (with a `diffid` file beside
+ * fs/ to detect a prefix collision), and mounts overlays over them. Layers are
+ * extracted into ROOT/tmp and renamed into place, so a half-extracted layer is
+ * never seen. The short relative names keep 130+ lowerdirs within the kernel's
+ * one-page limit on mount options (mount runs with cwd = ROOT/snapshots).
+ */
+export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
+  readonly snapshotsDir: string;
+  readonly tmpDir: string;
+  readonly #store: ContentStore;
+  readonly #inflight = new Map<string, Promise<void>>();
+
+  constructor(opts: OverlaySnapshotterOptions) {
+    this.snapshotsDir = join(opts.root, 'snapshots');
+    this.tmpDir = join(opts.root, 'tmp');
+    this.#store = opts.store;
+  }
+
+  /** snapshotName is the directory name of a layer under ROOT/snapshots. */
+  static snapshotName(diffID: DiffID): string {
+    return hexOf(diffID).slice(0, 16);
+  }
+
+  /** lowerdir is a layer's fs dir relative to snapshotsDir (what goes in lowerdir=). */
+  static lowerdir(diffID: DiffID): string {
+    return `${OverlaySnapshotter.snapshotName(diffID)}/fs`;
+  }
+
+  /** layerDir is the absolute path of a layer's extracted tree. */
+  layerDir(diffID: DiffID): string {
+    return join(this.snapshotsDir, OverlaySnapshotter.lowerdir(diffID));
+  }
+
+  async has(diffID: DiffID): Promise<boolean> {
+    const dir = join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID));
+    let recorded: string;
+    try {
+      recorded = (await readFile(join(dir, 'diffid'), 'utf8')).trim();
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return false;
+      throw e;
+    }
+    if (recorded !== diffID) throw new TsbuildError('STORE_CORRUPT', `snapshot ${dir} holds ${recorded}, not ${diffID}`);
+    return true;
+  }
+
+  async ensure(diffID: DiffID, open: () => Readable): Promise<void> {
+    const key = diffID as string;
+    let p = this.#inflight.get(key);
+    if (!p) {
+      p = this.#extract(diffID, open).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, p);
+    }
+    return p;
+  }
+
+  async #extract(diffID: DiffID, open: () => Readable): Promise<void> {
+    if (await this.has(diffID)) return;
+    const stage = tmpName(this.tmpDir, 'extract');
+    await mkdir(join(stage, 'fs'), { recursive: true });
+    try {
+      const got = await applyLayer(open(), join(stage, 'fs'), { whiteouts: 'overlay' });
+      if (got.diffID !== diffID) throw new TsbuildError('DIGEST_MISMATCH', `extract layer: got DiffID ${got.diffID}, expected ${diffID}`);
+      await this.#install(stage, diffID);
+    } finally {
+      await rm(stage, { recursive: true, force: true });
+    }
+  }
+
+  /** install renames a staged `<stage>/fs` into place; losing a race to another process is fine. */
+  async #install(stage: string, diffID: DiffID): Promise<void> {
+    await writeFile(join(stage, 'diffid'), `${diffID}\n`);
+    try {
+      await rename(stage, join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID)));
+    } catch (e) {
+      if (!isErrno(e, 'ENOTEMPTY') && !isErrno(e, 'EEXIST')) throw e;
+      if (!(await this.has(diffID))) throw e;
+    }
+  }
+
+  /**
+   * adopt moves dir (a committed upper dir) into the snapshots as layer's
+   * extracted form: its whiteouts and opaque xattrs are already in overlay form.
+   * If dir is on another file system, the layer is extracted from the store instead.
+   */
+  async adopt(dir: string, layer: LayerBlob): Promise<void> {
+    if (await this.has(layer.diffID)) {
+      await rm(dir, { recursive: true, force: true });
+      return;
+    }
+    const stage = tmpName(this.tmpDir, 'snap');
+    await mkdir(stage);
+    try {
+      await rename(dir, join(stage, 'fs'));
+      await this.#install(stage, layer.diffID);
+    } catch (e) {
+      if (!isErrno(e, 'EXDEV')) throw e;
+      await this.ensure(layer.diffID, () => this.#store.open(layer.digest));
+      await rm(dir, { recursive: true, force: true });
+    } finally {
+      await rm(stage, { recursive: true, force: true });
+    }
+  }
+
+  /** commitDir commits a plain directory (e.g. what COPY wrote) as a layer and adopts it. */
+  commitDir(dir: string, opts: Parameters<typeof commitDir>[2] = {}): Promise<LayerBlob | null> {
+    return commitDir(this.#store, dir, { ...opts, adopt: this });
+  }
+
+  async prepare(dir: string, parents: readonly DiffID[]): Promise<ActiveSnapshot> {
+    for (const p of parents) {
+      if (!(await this.has(p))) throw new TsbuildError('INTERNAL', `prepare ${dir}: parent layer ${p} is not extracted`);
+    }
+    await mkdir(dir);
+    for (const d of ['upper', 'work', 'merged']) await mkdir(join(dir, d));
+    return this.#active(await realpath(dir), parents);
+  }
+
+  async reopen(dir: string, parents: readonly DiffID[]): Promise<ActiveSnapshot> {
+    const st = await stat(join(dir, 'upper')).catch(() => undefined);
+    if (!st?.isDirectory()) throw new TsbuildError('INTERNAL', `reopen ${dir}: not a prepared snapshot (no upper/)`);
+    return this.#active(await realpath(dir), parents);
+  }
+
+  #active(dir: string, parents: readonly DiffID[]): OverlayActive {
+    return new OverlayActive({
+      dir,
+      snapshotsDir: this.snapshotsDir,
+      lowerdirs: [...parents].reverse().map((p) => OverlaySnapshotter.lowerdir(p)),
+      commit: (upper, opts) => commitDir(this.#store, upper, { ...opts, adopt: this }),
+    });
+  }
+}

@@ -1,0 +1,51 @@
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { isOwnerAlive } from '../sys/proc.ts';
+import { listMounts, unmount } from '../sys/mount.ts';
+
+/** OWNER_FILE sits next to a snapshot's merged/ and names the process that mounted it (`pid starttime`). */
+export const OWNER_FILE = 'owner';
+
+/**
+ * cleanupStaleMounts unmounts what crashed or killed tsbuild processes left
+ * mounted under root: every snapshot `merged/` dir (and anything mounted inside
+ * it) whose sibling `owner` file names a process that is gone, or is missing.
+ * Mounts of live processes on the same root, and mounts that are not a
+ * snapshot's, are left alone. Deepest mounts go first. Returns what it detached.
+ */
+export async function cleanupStaleMounts(root: string): Promise<string[]> {
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  const mounts = (await listMounts()).filter((m) => m.mountPoint.startsWith(prefix));
+  mounts.sort((a, b) => b.mountPoint.length - a.mountPoint.length);
+  const done: string[] = [];
+  const alive = new Map<string, boolean>();
+  for (const m of mounts) {
+    const parts = m.mountPoint.slice(prefix.length).split('/');
+    const i = parts.indexOf('merged');
+    if (i < 0) continue;
+    const snapDir = prefix + parts.slice(0, i).join('/');
+    if (!alive.has(snapDir)) {
+      const owner = await readFile(join(snapDir, OWNER_FILE), 'utf8').catch(() => undefined);
+      alive.set(snapDir, owner !== undefined && (await isOwnerAlive(owner)));
+    }
+    if (alive.get(snapDir)) continue;
+    await unmount(m.mountPoint);
+    done.push(m.mountPoint);
+  }
+  return done;
+}
+
+/**
+ * cleanupStaleTmp removes staging entries in tmpDir named `<prefix>-<pid>-<random>`
+ * (as tmpName makes them) whose pid is no longer running. Other names are kept.
+ */
+export async function cleanupStaleTmp(tmpDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
+    const m = /^[a-z]+-(\d+)-[0-9a-f]+$/.exec(basename(name));
+    if (!m || (await isOwnerAlive(m[1]!))) continue;
+    await rm(join(tmpDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}

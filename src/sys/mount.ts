@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { TsbuildError } from '../core/errors.ts';
+import { runTool } from './run.ts';
+
+/** MOUNT_DATA_MAX is the kernel's limit on mount(2) option data: one page. */
+export const MOUNT_DATA_MAX = 4096;
+
+/** OverlayMount describes one overlay mount; lowerdirs are top-most first, as overlayfs wants them. */
+export interface OverlayMount {
+  /** Lower layer paths, top-most first. Relative paths resolve against cwd. */
+  lowerdirs: readonly string[];
+  upperdir: string;
+  workdir: string;
+  target: string;
+  /** Directory mount(8) runs in, so relative lowerdirs stay short. */
+  cwd?: string;
+}
+
+/**
+ * overlayOptions renders the option string of an overlay mount. redirect_dir,
+ * metacopy and index are forced off: with them on, the kernel may record a
+ * rename or a chmod in the upper dir as an xattr instead of data, which a
+ * layer tar cannot express (we would silently lose changes).
+ */
+export function overlayOptions(m: OverlayMount): string {
+  return `lowerdir=${m.lowerdirs.join(':')},upperdir=${m.upperdir},workdir=${m.workdir},redirect_dir=off,metacopy=off,index=off`;
+}
+
+/** mountOverlay mounts an overlay on m.target; throws TsbuildError('MOUNT') if options exceed one page or mount fails. */
+export async function mountOverlay(m: OverlayMount): Promise<void> {
+  if (m.lowerdirs.length === 0) throw new TsbuildError('INTERNAL', `mount overlay on ${m.target}: no lowerdirs`);
+  for (const p of [...m.lowerdirs, m.upperdir, m.workdir]) {
+    if (/[,:\\]/.test(p)) throw new TsbuildError('MOUNT', `mount overlay on ${m.target}: path "${p}" contains , : or \\`);
+  }
+  const opts = overlayOptions(m);
+  if (Buffer.byteLength(opts) >= MOUNT_DATA_MAX) {
+    throw new TsbuildError('MOUNT', `mount overlay on ${m.target}: ${m.lowerdirs.length} layers make ${Buffer.byteLength(opts)} bytes of options, over the kernel's ${MOUNT_DATA_MAX}`, {
+      hint: 'squash some layers (fewer RUN/COPY steps)',
+    });
+  }
+  await runTool('mount', ['-t', 'overlay', 'overlay', '-o', opts, m.target], { code: 'MOUNT', ...(m.cwd ? { cwd: m.cwd } : {}) });
+}
+
+/** bindMount binds source on target (read-write). */
+export async function bindMount(source: string, target: string): Promise<void> {
+  await runTool('mount', ['--bind', source, target], { code: 'MOUNT' });
+}
+
+/**
+ * unmount detaches target. If it is busy (a process still has a file open
+ * in it), it is detached lazily (`umount -l`): gone from the namespace now,
+ * freed when the last user goes. Not mounted is not an error.
+ */
+export async function unmount(target: string): Promise<void> {
+  if (!(await isMountPoint(target))) return;
+  const r = await runTool('umount', [target], { code: 'MOUNT', allowFail: true });
+  if (r.code === 0 || !(await isMountPoint(target))) return;
+  if (!/busy/i.test(r.stderr)) throw new TsbuildError('MOUNT', `umount ${target}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+  await runTool('umount', ['-l', target], { code: 'MOUNT' });
+}
+
+/** MountInfo is one line of /proc/self/mountinfo. */
+export interface MountInfo {
+  id: number;
+  parent: number;
+  mountPoint: string;
+  fsType: string;
+  source: string;
+}
+
+/** listMounts parses /proc/self/mountinfo (octal escapes in paths decoded). */
+export async function listMounts(): Promise<MountInfo[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const out: MountInfo[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const [pre, post] = line.split(' - ');
+    const f = pre!.split(' ');
+    const g = (post ?? '').split(' ');
+    out.push({ id: Number(f[0]), parent: Number(f[1]), mountPoint: unescape(f[4]!), fsType: g[0] ?? '', source: unescape(g[1] ?? '') });
+  }
+  return out;
+}
+
+/** isMountPoint tells whether path is currently a mount point in this mount namespace. */
+export async function isMountPoint(path: string): Promise<boolean> {
+  return (await listMounts()).some((m) => m.mountPoint === path);
+}
+
+function unescape(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
