@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 import { TsbuildError } from '../core/errors.ts';
 import type { Digest } from '../core/digest.ts';
@@ -55,11 +55,14 @@ export async function readArchive(store: ContentStore, input: Readable): Promise
   const parser = new Parser({ strict: true });
   return new Promise<ArchiveFiles>((resolve, reject) => {
     let failed = false;
+    let current: PassThrough | undefined;
     const fail = (e: unknown) => {
       if (failed) return;
       failed = true;
       input.unpipe(parser as unknown as NodeJS.WritableStream);
       input.destroy();
+      // The entry being streamed will get no more data: fail its ingest too (the writer aborts, its tmp file goes).
+      current?.destroy(e instanceof Error ? e : new Error(String(e)));
       const err = e instanceof TsbuildError ? e : new TsbuildError('BAD_ARCHIVE', `read archive: ${(e as Error)?.message ?? String(e)}`, { cause: e });
       Promise.allSettled(pending).then(() => reject(err));
     };
@@ -74,7 +77,10 @@ export async function readArchive(store: ContentStore, input: Readable): Promise
               memory += entry.size;
               pending.push(entry.concat().then((data) => void files.set(name, { kind: 'bytes', data })).catch(fail));
             } else {
-              pending.push(ingestBlob(store, Readable.from(entry, { objectMode: false }), expectedDigest(name)).then((blob) => void files.set(name, { kind: 'blob', blob })).catch(fail));
+              const body = bodyOf(entry);
+              current = body;
+              body.on('close', () => { if (current === body) current = undefined; });
+              pending.push(ingestBlob(store, body, expectedDigest(name)).then((blob) => void files.set(name, { kind: 'blob', blob })).catch(fail));
             }
             return;
           case 'SymbolicLink':
@@ -99,6 +105,24 @@ export async function readArchive(store: ContentStore, input: Readable): Promise
     });
     input.pipe(parser as unknown as NodeJS.WritableStream);
   });
+}
+
+/**
+ * bodyOf moves an entry's data into a Node stream with back-pressure. Unlike the entry
+ * itself, it can be failed from outside when the archive breaks off mid-entry.
+ */
+function bodyOf(entry: ReadEntry): PassThrough {
+  const body = new PassThrough({ highWaterMark: 1 << 20 });
+  // Failing it may come before its reader is attached; the failure itself is reported by readArchive.
+  body.on('error', () => undefined);
+  entry.on('data', (c: Buffer) => {
+    if (!body.write(c)) {
+      entry.pause();
+      body.once('drain', () => entry.resume());
+    }
+  });
+  entry.on('end', () => body.end());
+  return body;
 }
 
 /** symlinkTarget resolves a symlink's target against its directory, inside the archive only. */
