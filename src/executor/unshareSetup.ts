@@ -30,7 +30,8 @@ export function fstab(entries: readonly FstabEntry[]): string {
 export const SETUP_SCRIPT = [
   's=$1',
   'fail() { : > "$s/setup.failed"; exit 125; }',
-  '"$2" --all --fstab "$s/fstab" 2>>"$s/setup.err" || fail',
+  // --no-canonicalize: targets are already resolved (secureJoin), and it saves ~200 syscalls.
+  '"$2" --all --no-canonicalize --fstab "$s/fstab" 2>>"$s/setup.err" || fail',
   'printf %s "$3" 2>>"$s/setup.err" > /proc/sys/kernel/hostname || fail',
   'if [ -n "$4" ]; then "$4" link set lo up 2>>"$s/setup.err" || fail; fi',
   'shift 4',
