@@ -11,13 +11,13 @@ const KILL_RETRY_MS = 25;
  * waitOrAbort waits for a container's runtime process and reports its exit status.
  * When signal fires (or had fired already), killOnce is called until the process has
  * exited, since the container may still be starting and not yet killable; after ~5 s
- * the runtime process itself is SIGKILLed. The result is then ABORTED.
+ * the runtime process itself is SIGKILLed. The result is then ABORTED, and only once
+ * the last killOnce has returned, so nothing of the kill outlives the call.
  */
 export async function waitOrAbort(child: StreamingChild, signal: AbortSignal | undefined, killOnce: () => Promise<unknown>): Promise<ExitStatus> {
-  let aborted = false;
+  let killing: Promise<void> | undefined;
   const onAbort = () => {
-    aborted = true;
-    void (async () => {
+    killing = (async () => {
       const deadline = Date.now() + KILL_DEADLINE_MS;
       while (!child.exited() && Date.now() < deadline) {
         await killOnce().catch(() => undefined);
@@ -30,7 +30,10 @@ export async function waitOrAbort(child: StreamingChild, signal: AbortSignal | u
   else signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const exit = await child.done;
-    return aborted ? { ...ABORTED } : { exitCode: exitCodeOf(exit), ...(exit.signal ? { signal: exit.signal } : {}) };
+    if (!killing) return { exitCode: exitCodeOf(exit), ...(exit.signal ? { signal: exit.signal } : {}) };
+    // A kill still in flight (e.g. `runc kill`, which recreates runc's state dir) must end before cleanup starts.
+    await killing;
+    return { ...ABORTED };
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

@@ -17,10 +17,16 @@ export interface RunResult {
 /** SpecOverrides replace RunSpec fields; process fields are merged one by one. */
 export type SpecOverrides = Partial<Omit<RunSpec, 'process'>> & { process?: Partial<RunSpec['process']> };
 
-/** Sandbox is a temp dir per test file: rootfs copies and state dirs live below it. */
+/** Sandbox is a temp dir per suite, made on first use: rootfs copies and state dirs live below it. */
 export class Sandbox {
-  readonly dir = mkdtempSync(join(tmpdir(), 'tsbuild-exec-'));
+  #dir: string | undefined;
   #n = 0;
+
+  /** dir is created lazily, so a suite whose tests are all filtered out leaves nothing behind. */
+  get dir(): string {
+    this.#dir ??= mkdtempSync(join(tmpdir(), 'tsbuild-exec-'));
+    return this.#dir;
+  }
 
   /** rootfs makes a fresh busybox rootfs (so tests that create stubs do not see each other's). */
   rootfs(): string {
@@ -54,7 +60,7 @@ export class Sandbox {
   }
 
   cleanup(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 
@@ -277,14 +283,27 @@ export function executorSuite(make: () => Executor): void {
 
   test('abort kills the container quickly and leaves nothing behind', async () => {
     const ac = new AbortController();
-    const s = box.spec(shared, ['/bin/sh', '-c', 'sleep 987 & sleep 988'], { signal: ac.signal });
+    // Sleep lengths unique to this worker: the other executor's suite runs in parallel.
+    const marker = `sleep ${process.pid}9`;
+    const s = box.spec(shared, ['/bin/sh', '-c', `${marker}1 & ${marker}2`], { signal: ac.signal });
     const t0 = Date.now();
     const p = run(ex, s);
     setTimeout(() => ac.abort(), 300);
     const r = await p;
     expect(r.status).toMatchObject({ signal: 'SIGKILL', exitCode: 137 });
     expect(Date.now() - t0).toBeLessThan(2000);
-    expect(processesWith('sleep 98')).toEqual([]);
+    expect(processesWith(marker)).toEqual([]);
+    expect(existsSync(s.stateDir)).toBe(false);
+  });
+
+  test.each([0, 10, 40, 80])('abort %i ms into start-up still kills and cleans up', async (ms) => {
+    const ac = new AbortController();
+    const marker = `sleep ${process.pid}7${ms}`;
+    const s = box.spec(shared, ['/bin/sh', '-c', marker], { signal: ac.signal });
+    const p = run(ex, s);
+    setTimeout(() => ac.abort(), ms);
+    expect((await p).status).toMatchObject({ signal: 'SIGKILL', exitCode: 137 });
+    expect(processesWith(marker)).toEqual([]);
     expect(existsSync(s.stateDir)).toBe(false);
   });
 

@@ -31,6 +31,16 @@ describe.runIf(isRoot)('RuncExecutor', () => {
       expect(leftovers).toEqual([]);
     });
 
+    test.each([0, 20, 60])('abort %i ms into start-up leaves no cgroup and no runc state', async (ms) => {
+      const ac = new AbortController();
+      const s = box.spec(box.rootfs(), ['/bin/sleep', '100'], { signal: ac.signal });
+      const p = run(ex, s);
+      setTimeout(() => ac.abort(), ms);
+      expect((await p).status.signal).toBe('SIGKILL');
+      expect(readdirSync('/sys/fs/cgroup').filter((c) => existsSync(join('/sys/fs/cgroup', c, s.id)))).toEqual([]);
+      expect(existsSync(s.stateDir)).toBe(false);
+    });
+
     test('a terminal is allocated in the foreground when stdio is a tty', async () => {
       // Node cannot hold a pty itself, so let util-linux `script` give runc one, with a config we built.
       const rootfs = box.rootfs();
