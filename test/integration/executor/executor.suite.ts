@@ -307,6 +307,15 @@ export function executorSuite(make: () => Executor): void {
     expect(existsSync(s.stateDir)).toBe(false);
   });
 
+  test('a background process holding stdout dies with the main process, and run() returns', async () => {
+    const marker = `sleep ${process.pid}5`;
+    const t0 = Date.now();
+    const r = await sh(`${marker} & echo started`);
+    expect(r).toMatchObject({ stdout: 'started\n', status: { exitCode: 0 } });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(processesWith(marker)).toEqual([]);
+  });
+
   test('an already-aborted signal runs nothing', async () => {
     const ac = new AbortController();
     ac.abort();
