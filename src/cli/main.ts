@@ -15,6 +15,17 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   logout: async () => (await import('./commands/login.ts')).logoutCommand,
   save: async () => (await import('./commands/save.ts')).saveCommand,
   load: async () => (await import('./commands/load.ts')).loadCommand,
+  run: async () => (await import('./commands/run.ts')).runCommand,
+  container: async () => (await import('./commands/ps.ts')).containerCommand,
+  commit: async () => (await import('./commands/commit.ts')).commitCommand,
+  image: async () => (await import('./commands/images.ts')).imageCommand,
+  history: async () => (await import('./commands/history.ts')).historyCommand,
+  ps: async () => (await import('./commands/ps.ts')).psCommand,
+  rm: async () => (await import('./commands/rm.ts')).rmCommand,
+  images: async () => (await import('./commands/images.ts')).imagesCommand,
+  rmi: async () => (await import('./commands/rmi.ts')).rmiCommand,
+  tag: async () => (await import('./commands/tag.ts')).tagCommand,
+  inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
 };
 
 const ALIASES: Record<string, string> = {};
@@ -30,6 +41,17 @@ Commands:
   login      store credentials for a registry (logout removes them)
   save       write images to a docker-archive or OCI archive
   load       read images from a docker-archive or OCI archive
+  run        run a command in a new container from an image
+  commit     make an image from a container's changes (also: container commit)
+  ps         list containers (also: container ls)
+  rm         remove containers (also: container rm)
+  images     list images (also: image ls)
+  history    show the history of an image (also: image history)
+  rmi        remove images (also: image rm)
+  tag        give an image another name (also: image tag)
+  inspect    print details of containers and images as JSON
+  container  manage containers: run, commit, ls, rm, inspect
+  image      manage images: history, ls, rm, tag, inspect
 
 Run 'tsbuild COMMAND --help' for a command's options.`;
 

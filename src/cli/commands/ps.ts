@@ -1,0 +1,58 @@
+import type { Command } from '../context.ts';
+import { TsbuildError } from '../../core/errors.ts';
+import { parseCommandArgs } from '../args.ts';
+import { openStore } from '../../store/openStore.ts';
+import { ContainerStore } from '../../containers/ContainerStore.ts';
+import { PS_HEADERS, psRow } from '../../containers/psRows.ts';
+import { shortId } from '../../containers/format/humanize.ts';
+import { parseTemplate } from '../../containers/format/template.ts';
+import { groupCommand } from './images.ts';
+
+const HELP = `usage: tsbuild ps [OPTIONS]
+       tsbuild container ls [OPTIONS]
+
+List containers (running ones, or all with -a), newest first.
+
+Options:
+  -a, --all            show all containers (default: running only)
+  -q, --quiet          only show container ids
+      --no-trunc       do not truncate ids and commands
+      --format FORMAT  Go-template subset, e.g. '{{.Names}} {{.Status}}' or '{{json .}}'
+                       fields: ID, Image, Command, CreatedAt, RunningFor, Ports, State, Status, Names`;
+
+const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}';
+
+/** psCommand is `tsbuild ps` / `tsbuild container ls`. */
+export const psCommand: Command = async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('ps', argv, {
+    all: { type: 'boolean', short: 'a' },
+    quiet: { type: 'boolean', short: 'q' },
+    'no-trunc': { type: 'boolean' },
+    format: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
+  if (positionals.length > 0) throw new TsbuildError('USAGE', `ps: accepts no arguments, got "${positionals[0]}"`);
+  const template = parseTemplate(values.format ?? DEFAULT_FORMAT, PS_HEADERS);
+  const containers = new ContainerStore(await openStore(ctx.root));
+  const list = (await containers.list()).filter((c) => values.all || c.state.status === 'running');
+  if (values.quiet) {
+    ctx.stdout.write(list.map((c) => `${values['no-trunc'] ? c.id : shortId(c.id)}\n`).join(''));
+    return 0;
+  }
+  const now = new Date();
+  ctx.stdout.write(template.render(list.map((c) => psRow(c, now, Boolean(values['no-trunc'])))));
+  return 0;
+};
+
+/** containerCommand is `tsbuild container SUB`: run, start, commit, ls, rm, inspect. */
+export const containerCommand: Command = groupCommand('container', {
+  run: async () => (await import('./run.ts')).runCommand,
+  start: async () => (await import('./run.ts')).startCommand,
+  commit: async () => (await import('./commit.ts')).commitCommand,
+  ls: async () => psCommand,
+  list: async () => psCommand,
+  ps: async () => psCommand,
+  rm: async () => (await import('./rm.ts')).rmCommand,
+  inspect: async () => (await import('./inspect.ts')).containerInspectCommand,
+}, 'Manage containers.');

@@ -1,0 +1,39 @@
+import type { Command } from '../context.ts';
+import { TsbuildError } from '../../core/errors.ts';
+import { parseCommandArgs } from '../args.ts';
+import { renderError } from '../../ui/renderError.ts';
+import { openStore } from '../../store/openStore.ts';
+import { ContainerStore } from '../../containers/ContainerStore.ts';
+import { removeImage } from '../../containers/removeImage.ts';
+
+const HELP = `usage: tsbuild rmi [OPTIONS] IMAGE [IMAGE...]
+       tsbuild image rm [OPTIONS] IMAGE [IMAGE...]
+
+Remove images: by name, the name is untagged (the image goes with its last name);
+by id, all its names. The layers stay in the store until 'tsbuild prune'.
+
+Options:
+  -f, --force   remove even if a stopped container uses the image, or it has several names`;
+
+/** rmiCommand is `tsbuild rmi`: each IMAGE in turn; failures are reported and the rest still removed (exit 1). */
+export const rmiCommand: Command = async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('rmi', argv, {
+    force: { type: 'boolean', short: 'f' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
+  if (positionals.length === 0) throw new TsbuildError('USAGE', 'rmi: requires at least 1 argument', { hint: "run 'tsbuild rmi --help'" });
+  const store = await openStore(ctx.root);
+  const containers = new ContainerStore(store);
+  let failed = false;
+  for (const ref of positionals) {
+    try {
+      const lines = await removeImage(store, containers, ref, { force: Boolean(values.force) });
+      ctx.stdout.write(lines.map((l) => `${l}\n`).join(''));
+    } catch (e) {
+      failed = true;
+      ctx.stderr.write(renderError(e) + '\n');
+    }
+  }
+  return failed ? 1 : 0;
+};

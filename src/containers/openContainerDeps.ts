@@ -1,0 +1,22 @@
+import { selectExecutor, type ExecutorPreference } from '../executor/selectExecutor.ts';
+import { OverlaySnapshotter } from '../snapshot/OverlaySnapshotter.ts';
+import { openStore } from '../store/openStore.ts';
+import { ContainerStore } from './ContainerStore.ts';
+import type { ContainerDeps } from './deps.ts';
+
+/**
+ * openContainerDeps wires the concrete store, snapshotter and (when runtime is
+ * given, for commands that start containers) executor for the container
+ * commands: the same store and snapshots the builder uses.
+ */
+export async function openContainerDeps(root: string, runtime?: ExecutorPreference): Promise<ContainerDeps> {
+  const store = await openStore(root);
+  const deps: ContainerDeps = {
+    store,
+    containers: new ContainerStore(store),
+    snapshotter: new OverlaySnapshotter({ root: store.dirs.root, store: store.content }),
+    now: () => new Date(),
+  };
+  if (runtime !== undefined) deps.executor = await selectExecutor(runtime);
+  return deps;
+}

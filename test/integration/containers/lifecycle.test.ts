@@ -1,0 +1,92 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { mountsUnder } from '../../helpers/cli.ts';
+import { hasBusybox, isRoot } from '../../helpers/rootfs.ts';
+import { makeHarness, pidAlive, processesMentioning, type Harness } from './harness.ts';
+
+describe.runIf(isRoot && hasBusybox())('container lifecycle', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await makeHarness('tsbuild-life-'); });
+  afterAll(async () => { await h?.cleanup(); });
+
+  test('a container is isolated: own pid namespace, its id as hostname, no host files', async () => {
+    const marker = join(h.t.dir, 'host-only-marker');
+    writeFileSync(marker, 'secret');
+    const r = await h.ok('run', '--name', 'iso', 'busybox', 'sh', '-c', `ps -o pid,args; echo "host=$(hostname)"; cat /etc/hostname; ls ${marker} /work 2>&1; echo "pid1=$(cat /proc/1/cmdline | tr '\\0' ' ')"`);
+    const id = (await h.ok('ps', '-aq', '--no-trunc')).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^PID +COMMAND$/);
+    // Only the container's shell (pid 1) and its ps: none of the host's processes.
+    expect(lines.slice(1, 3).map((l) => l.trim().split(/\s+/)[0])).toEqual(['1', expect.stringMatching(/^\d+$/)]);
+    expect(lines[3]).toBe(`host=${id.slice(0, 12)}`);
+    expect(lines[4]).toBe(id.slice(0, 12));
+    expect(r.stdout).toMatch(/ls: .*host-only-marker: No such file or directory/);
+    expect(r.stdout).toMatch(/ls: \/work: No such file or directory/);
+    expect(r.stdout).toContain('pid1=sh -c ');
+  });
+
+  test('rm -f of a running container stops it and leaves no process, mount or directory', async () => {
+    const run = h.background('run', '--name', 'sleeper', 'busybox', 'sleep', '100');
+    await h.waitStatus('sleeper', 'running');
+    const ps = await h.ok('ps');
+    expect(ps.stdout).toMatch(/ +busybox +"sleep 100" +.* +Up .* +sleeper\n/);
+    const info = JSON.parse((await h.ok('inspect', 'sleeper')).stdout)[0];
+    const initPid: number = info.State.Pid;
+    expect(initPid).toBeGreaterThan(1);
+    expect(pidAlive(initPid)).toBe(true);
+    const dir = join(h.t.root, 'containers', info.Id);
+    expect(mountsUnder(dir)).toEqual([join(dir, 'fs/merged')]);
+
+    const rm = await h.cli('rm', 'sleeper');
+    expect(rm.code).toBe(1);
+    expect(rm.stderr).toBe('error: cannot remove container "/sleeper": container is running: stop the container before removing or force remove\n');
+
+    expect((await h.ok('rm', '-f', 'sleeper')).stdout).toBe('sleeper\n');
+    const ended = await run.done;
+    expect(ended.code).toBe(137);
+    expect(pidAlive(initPid)).toBe(false);
+    expect(processesMentioning(info.Id)).toEqual([]);
+    expect(mountsUnder(h.t.root)).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
+    expect((await h.ok('ps', '-a')).stdout).not.toContain('sleeper');
+  });
+
+  test('commit of a running container: the new image has its changes, the container runs on', async () => {
+    const id = (await h.ok('run', '-d', '--name', 'live', 'busybox', 'sh', '-c', 'echo one > /state; rm /etc/group; sleep 100')).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    await h.waitStatus('live', 'running');
+    // Wait for the shell to have written the file: the layer must hold it.
+    for (let i = 0; i < 100 && !existsSync(join(h.t.root, 'containers', id, 'fs/upper/state')); i++) await new Promise((r) => setTimeout(r, 50));
+    const img = (await h.ok('commit', '-c', 'CMD ["cat", "/state"]', '-c', 'ENV STAGE=live', 'live', 'live-snap:1')).stdout.trim();
+    expect(img).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await h.ok('inspect', '-f', '{{.State.Status}}', 'live')).stdout).toBe('running\n');
+    expect((await h.ok('run', '--rm', 'live-snap:1')).stdout).toBe('one\n');
+    const env = await h.ok('run', '--rm', 'live-snap:1', 'sh', '-c', 'echo $STAGE; test -e /etc/group || echo no-group');
+    expect(env.stdout).toBe('live\nno-group\n');
+    expect((await h.ok('history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}', 'live-snap:1')).stdout.split('\n')[0]).toBe('sh -c echo one > /state; rm /etc/group; sleep 100|');
+    await h.ok('rm', '-f', 'live');
+  });
+
+  test('--rm removes the container after it exits; the exit status is the container\'s', async () => {
+    const before = readdirSync(join(h.t.root, 'containers'));
+    const r = await h.cli('run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 7');
+    expect(r).toMatchObject({ code: 7, stdout: 'out\n', stderr: 'err\n' });
+    expect(readdirSync(join(h.t.root, 'containers'))).toEqual(before);
+  });
+
+  test('-e, -w, -u, --entrypoint and --network none apply as in Docker', async () => {
+    const r = await h.ok('run', '--rm', '-e', 'A=1', '-e', 'B', '-w', '/tmp/work', '-u', 'app', '--network', 'none', 'busybox', 'sh', '-c', 'echo "$A/$B/$(pwd)/$(id -u)/$HOME"; ls /sys/class/net');
+    expect(r.stdout).toBe('1///tmp/work/1000//home/app\nlo\n');
+    const ep = await h.ok('run', '--rm', '--entrypoint', 'echo', 'busybox', 'from', 'entrypoint');
+    expect(ep.stdout).toBe('from entrypoint\n');
+  });
+
+  test('a stopped container starts again on its own layer (container start -a)', async () => {
+    expect((await h.cli('run', '--name', 'again', 'busybox', 'sh', '-c', 'echo x >> /count; wc -l < /count')).stdout).toBe('1\n');
+    const again = await h.cli('container', 'start', '-a', 'again');
+    expect(again).toMatchObject({ code: 0, stdout: '2\n' });
+    await h.ok('rm', 'again');
+  });
+});
