@@ -1,6 +1,7 @@
 import { setAttributeSync } from '@napi-rs/xattr';
 import { randomBytes } from 'node:crypto';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, unlink } from 'node:fs/promises';
+import { chmodSync, closeSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { DiffID } from '../core/digest.ts';
@@ -63,6 +64,7 @@ class Applier {
   /** Paths this layer created, and their ancestors: whiteouts and opaque markers never remove them. */
   readonly #created = new Set<string>();
   readonly #dirTimes: [string, number][] = [];
+  readonly #parents = new Map<string, string>();
   #template: string | undefined;
 
   constructor(dir: string, mode: WhiteoutMode) {
@@ -70,6 +72,8 @@ class Applier {
     this.#mode = mode;
   }
 
+  // File-system calls below are synchronous on purpose: an entry is a dozen quick
+  // syscalls, and a thread-pool round trip each made extraction 4x slower (measured).
   async apply(h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
     const rel = safeRel(h.path);
     const slash = rel.lastIndexOf('/');
@@ -78,39 +82,58 @@ class Applier {
     if (base === OPAQUE_MARKER) return this.#opaque(parentRel);
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // aufs metadata (.wh..wh.plnk, ...)
     if (base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(join2(parentRel, base.slice(WHITEOUT_PREFIX.length)));
-    const parent = await secureJoin(this.#dir, parentRel);
-    await mkdir(parent, { recursive: true, mode: 0o755 });
+    const parent = await this.#parent(parentRel);
     const target = rel === '' ? this.#dir : join(parent, base);
-    const existing = await lstat(target).catch(() => undefined);
+    const existing = lstatSync(target, { throwIfNoEntry: false });
     if (existing && !(h.kind === 'dir' && existing.isDirectory())) {
       if (rel === '') throw new TsbuildError('BAD_ARCHIVE', 'the root of a layer can only be a directory');
-      await rm(target, { recursive: true, force: true });
+      this.#remove(target);
     }
     this.#markCreated(rel);
     await this.#create(h, target, body, existing?.isDirectory() === true && h.kind === 'dir');
     if (h.kind === 'hardlink') return; // shares the inode (and its metadata) with its target
-    await lchown(target, h.uid, h.gid);
-    if (h.kind !== 'symlink') await chmod(target, h.mode & 0o7777);
+    lchownSync(target, h.uid, h.gid);
+    if (h.kind !== 'symlink') chmodSync(target, h.mode & 0o7777);
     for (const [k, v] of h.xattrs ?? []) {
       if (k.startsWith('trusted.overlay.') || k.startsWith('user.overlay.')) continue; // would steer overlayfs
       try { setAttributeSync(target, k, v); } catch { /* as Docker: xattrs the file system refuses are dropped */ }
     }
     if (h.kind === 'dir') this.#dirTimes.push([target, h.mtime]);
-    else await lutimes(target, h.mtime, h.mtime);
+    else lutimesSync(target, h.mtime, h.mtime);
+  }
+
+  /**
+   * parent resolves (secureJoin) and creates an entry's parent directory. Results
+   * are cached: a resolved parent is a real directory, and only a removal can
+   * change what a path resolves to, so #remove clears the cache.
+   */
+  async #parent(parentRel: string): Promise<string> {
+    let abs = this.#parents.get(parentRel);
+    if (abs === undefined) {
+      abs = await secureJoin(this.#dir, parentRel);
+      mkdirSync(abs, { recursive: true, mode: 0o755 });
+      this.#parents.set(parentRel, abs);
+    }
+    return abs;
+  }
+
+  #remove(abs: string): void {
+    this.#parents.clear();
+    rmSync(abs, { recursive: true, force: true });
   }
 
   async #create(h: TarHeader, target: string, body: AsyncIterable<Buffer>, exists: boolean): Promise<void> {
     switch (h.kind) {
       case 'dir':
-        if (!exists) await mkdir(target, { mode: 0o700 });
+        if (!exists) mkdirSync(target, { mode: 0o700 });
         return;
       case 'file':
         return writeBody(target, body);
       case 'symlink':
-        return symlink(h.linkpath ?? '', target);
+        return symlinkSync(h.linkpath ?? '', target);
       case 'hardlink': {
         const src = await secureJoin(this.#dir, safeRel(h.linkpath ?? ''), false);
-        return link(src, target);
+        return linkSync(src, target);
       }
       case 'char': case 'block':
         return mknod(target, h.kind === 'char' ? 'c' : 'b', h.mode, h.devmajor, h.devminor);
@@ -129,32 +152,31 @@ class Applier {
   async #whiteout(rel: string): Promise<void> {
     const target = await secureJoin(this.#dir, rel, false);
     if (target === this.#dir) throw new TsbuildError('UNSAFE_PATH', 'whiteout of the root directory');
-    const st = await lstat(target).catch(() => undefined);
+    const st = lstatSync(target, { throwIfNoEntry: false });
     if (this.#created.has(rel)) {
       // The layer's own entry wins; only what lower layers had under it goes.
       if (st?.isDirectory()) await this.#opaque(rel);
       return;
     }
-    if (st) await rm(target, { recursive: true, force: true });
+    if (st) this.#remove(target);
     if (this.#mode === 'delete') return;
-    await mkdir(await secureJoin(this.#dir, rel.slice(0, Math.max(rel.lastIndexOf('/'), 0))), { recursive: true, mode: 0o755 });
-    await link(await this.#whiteoutTemplate(), target);
+    await this.#parent(rel.slice(0, Math.max(rel.lastIndexOf('/'), 0)));
+    linkSync(await this.#whiteoutTemplate(), target);
   }
 
   async #opaque(rel: string): Promise<void> {
-    const target = await secureJoin(this.#dir, rel);
-    await mkdir(target, { recursive: true, mode: 0o755 });
+    const target = await this.#parent(rel);
     if (this.#mode === 'overlay') setAttributeSync(target, 'trusted.overlay.opaque', 'y');
-    else await this.#clear(target, rel);
+    else this.#clear(target, rel);
   }
 
   /** clear empties dir of everything this layer did not create itself. */
-  async #clear(abs: string, rel: string): Promise<void> {
-    for (const name of await readdir(abs)) {
+  #clear(abs: string, rel: string): void {
+    for (const name of readdirSync(abs)) {
       const r = join2(rel, name);
       const p = join(abs, name);
-      if (!this.#created.has(r)) await rm(p, { recursive: true, force: true });
-      else if ((await lstat(p)).isDirectory()) await this.#clear(p, r);
+      if (!this.#created.has(r)) this.#remove(p);
+      else if (lstatSync(p).isDirectory()) this.#clear(p, r);
     }
   }
 
@@ -180,20 +202,20 @@ class Applier {
 
   async finishDirs(): Promise<void> {
     for (const [p, t] of this.#dirTimes.reverse()) {
-      await lutimes(p, t, t).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
+      try { lutimesSync(p, t, t); } catch (e) { if (!isErrno(e, 'ENOENT')) throw e; }
     }
   }
 }
 
 async function writeBody(target: string, body: AsyncIterable<Buffer>): Promise<void> {
-  const fh = await open(target, 'wx', 0o600);
+  const fd = openSync(target, 'wx', 0o600);
   try {
     for await (const chunk of body) {
       let off = 0;
-      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
