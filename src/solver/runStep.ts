@@ -1,5 +1,5 @@
-import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, writeFile, chmod, chown } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TsbuildError } from '../core/errors.ts';
 import type { RunInstruction } from '../parser/types.ts';
@@ -103,8 +103,7 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
   try {
     await active.mount();
     const user = await resolveUser(active.merged, plan.user);
-    const cwd = await secureJoin(active.merged, plan.cwd);
-    await mkdir(cwd, { recursive: true });
+    await ensureWorkdir(active.merged, plan.cwd, user.uid, user.gid);
     const mounts: MountSpec[] = [];
     for (const sc2 of plan.scripts) {
       const f = join(dir, `script-${sc2.name}`);
@@ -139,4 +138,15 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
     await active.remove();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * ensureWorkdir creates a missing working directory the way BuildKit's WORKDIR
+ * does: owned by the user the step runs as, so `USER app` + `WORKDIR /x` can write.
+ */
+async function ensureWorkdir(rootfs: string, cwd: string, uid: number, gid: number): Promise<void> {
+  const dir = await secureJoin(rootfs, cwd);
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined || (uid === 0 && gid === 0)) return;
+  for (let d = dir; d.length >= first.length; d = dirname(d)) await chown(d, uid, gid);
 }

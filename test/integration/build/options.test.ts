@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempRoot, ok, tsbuild, type TempRoot } from '../../helpers/cli.ts';
+import { importBusybox, jsonEvents, unpack, writeTree } from '../../helpers/image.ts';
+
+let t: TempRoot;
+beforeAll(async () => {
+  t = makeTempRoot();
+  await importBusybox(t.root, t.dir);
+});
+afterAll(() => t.cleanup());
+
+function ctxDir(files: Record<string, string>): string {
+  const d = mkdtempSync(join(t.dir, 'ctx-'));
+  writeTree(d, files);
+  return d;
+}
+
+test('--root works before and after the command, and TSBUILD_ROOT is the default', async () => {
+  const ctx = ctxDir({ Buildfile: 'FROM busybox\nRUN echo r > /r\n' });
+  const a = await ok(['--root', t.root, 'build', '--progress=quiet', ctx]);
+  const b = await ok(['build', '--root', t.root, '--progress=quiet', ctx]);
+  const c = await ok(['build', '--progress=quiet', ctx], { env: { TSBUILD_ROOT: t.root } });
+  expect(b.stdout).toBe(a.stdout);
+  expect(c.stdout).toBe(a.stdout);
+});
+
+test('two Buildfiles sharing a prefix share its layers', async () => {
+  const prefix = 'FROM busybox\nRUN echo shared > /shared\nENV X=1\n';
+  const one = ctxDir({ Buildfile: `${prefix}RUN echo one > /one\n` });
+  const two = ctxDir({ Dockerfile: `${prefix}RUN echo two > /two\n` });
+  await ok(['--root', t.root, 'build', '--progress=quiet', one]);
+  const r = await ok(['--root', t.root, 'build', '--progress=json', two]);
+  const ev = jsonEvents(r.stderr);
+  expect(ev.filter((e) => e.type === 'step.cached').map((e) => e.step.text)).toEqual(['RUN echo shared > /shared']);
+});
+
+test('USER, WORKDIR and ENV apply to RUN; --iidfile gets the id', async () => {
+  const ctx = ctxDir({ Buildfile: 'FROM busybox\nUSER app\nWORKDIR /tmp/w\nENV GREETING=hi\nRUN id -u > uid && id -g > gid && echo "$GREETING" > env && pwd > pwd\n' });
+  const iid = join(t.dir, 'iid.txt');
+  const r = await ok(['--root', t.root, 'build', '--progress=quiet', '-t', 'user:1', '--iidfile', iid, ctx]);
+  expect(readFileSync(iid, 'utf8')).toBe(r.stdout.trim());
+  const rootfs = unpack(t.root, 'user:1', join(t.dir, 'unpack-user'));
+  const read = (f: string) => readFileSync(join(rootfs, 'tmp/w', f), 'utf8').trim();
+  expect([read('uid'), read('gid'), read('env'), read('pwd')]).toEqual(['1000', '1000', 'hi', '/tmp/w']);
+});
+
+test('--network none leaves only the loopback interface; host network is the default', async () => {
+  const ctx = ctxDir({ Buildfile: 'FROM busybox\nRUN cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " " | sort > /ifaces\n' });
+  await ok(['--root', t.root, 'build', '--progress=quiet', '--network', 'none', '-t', 'net:none', ctx]);
+  await ok(['--root', t.root, 'build', '--progress=quiet', '-t', 'net:host', ctx]);
+  const none = readFileSync(join(unpack(t.root, 'net:none', join(t.dir, 'u-none')), 'ifaces'), 'utf8').trim().split('\n');
+  const host = readFileSync(join(unpack(t.root, 'net:host', join(t.dir, 'u-host')), 'ifaces'), 'utf8').trim().split('\n');
+  expect(none).toEqual(['lo']);
+  expect(host.length).toBeGreaterThanOrEqual(1);
+});
+
+test('bad input is one clear line: unknown base image, missing COPY source, bad Buildfile', async () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ Buildfile: 'FROM nosuch:image\n' }, /^error: Buildfile:1:1: base image "nosuch:image" not found/],
+    [{ Buildfile: 'FROM busybox\nCOPY missing.txt /\n' }, /^error: Buildfile:2:1: .*missing\.txt/],
+    [{ Buildfile: 'FROM busybox\nFROBNICATE x\n' }, /^error: Buildfile:2:1: /],
+  ];
+  for (const [files, re] of cases) {
+    const ctx = ctxDir(files);
+    const r = await tsbuild(['--root', t.root, 'build', '--progress=quiet', ctx], { cwd: ctx });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(re);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }
+});
