@@ -1,9 +1,9 @@
 // Bundles the CLI into one ESM file so `tsbuild` starts without resolving
 // hundreds of modules: start-up time is part of every warm rebuild.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
 
-rmSync('dist', { recursive: true, force: true });
+// dist/ is not wiped first: tests running the CLI at the same time must never
+// find it missing. Chunk names carry content hashes, so stale chunks are inert.
 
 await build({
   // Code splitting keeps lazily imported commands and modules (ora, tar, the
