@@ -1,21 +1,16 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { hexOf, isDigest, type DiffID, type Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { ContentStore } from '../store/types.ts';
+import { compress, compressedMediaType, type LayerCompression } from './compression.ts';
 
-/**
- * GZIP_LEVEL is fixed: the compressed digest of a layer must not depend on who
- * pushed it. Node's gzip header carries no mtime and no file name (1f8b 0800
- * 00000000 00 03), so equal tars give equal blobs under the same zlib.
- */
-export const GZIP_LEVEL = 6;
+export { GZIP_LEVEL } from './compressionGzip.ts';
 
-/** CompressedRecord remembers the gzip blob made from one uncompressed layer. */
+/** CompressedRecord remembers the compressed blob (gzip or zstd) made from one uncompressed layer. */
 export interface CompressedRecord {
   digest: Digest;
   size: number;
@@ -24,15 +19,17 @@ export interface CompressedRecord {
 
 /**
  * CompressedLayerCache maps a layer's DiffID to its compressed blob, one small JSON
- * file per layer (dir/<diffID hex>.json), so a layer is compressed once per store.
+ * file per layer and compression (dir/<diffID hex>.json for gzip, the form older
+ * stores have; dir/<diffID hex>.zstd.json for zstd), so a layer is compressed
+ * once per store and kind.
  */
 export class CompressedLayerCache {
   constructor(readonly dir: string) {}
 
   /** get returns the record, or undefined when absent or unreadable (a cache may be lost). */
-  async get(diffID: DiffID): Promise<CompressedRecord | undefined> {
+  async get(diffID: DiffID, kind: LayerCompression = 'gzip'): Promise<CompressedRecord | undefined> {
     try {
-      const r = JSON.parse(await readFile(join(this.dir, `${hexOf(diffID)}.json`), 'utf8')) as CompressedRecord;
+      const r = JSON.parse(await readFile(this.#file(diffID, kind), 'utf8')) as CompressedRecord;
       return isDigest(r.digest) && Number.isSafeInteger(r.size) ? r : undefined;
     } catch (e) {
       if (isErrno(e, 'ENOENT') || e instanceof SyntaxError) return undefined;
@@ -41,12 +38,16 @@ export class CompressedLayerCache {
   }
 
   /** set writes the record atomically (tmp + rename). */
-  async set(diffID: DiffID, r: CompressedRecord): Promise<void> {
+  async set(diffID: DiffID, r: CompressedRecord, kind: LayerCompression = 'gzip'): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const file = join(this.dir, `${hexOf(diffID)}.json`);
+    const file = this.#file(diffID, kind);
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(tmp, JSON.stringify(r));
     await rename(tmp, file);
+  }
+
+  #file(diffID: DiffID, kind: LayerCompression): string {
+    return join(this.dir, kind === 'gzip' ? `${hexOf(diffID)}.json` : `${hexOf(diffID)}.${kind}.json`);
   }
 }
 
@@ -56,21 +57,24 @@ export function isUncompressedLayer(mediaType: string): boolean {
 }
 
 /**
- * ensureCompressed returns the gzip blob of an uncompressed layer (whose digest is
- * its DiffID), compressing it into the store by streaming only when the cache has
- * no record or the blob is gone. docker selects Docker's gzip media type.
+ * ensureCompressed returns the compressed blob (gzip by default, or zstd) of an
+ * uncompressed layer (whose digest is its DiffID), compressing it into the store
+ * by streaming only when the cache has no record for that kind or the blob is
+ * gone. docker selects Docker's gzip media type (zstd has only the OCI one).
  */
-export async function ensureCompressed(store: ContentStore, cache: CompressedLayerCache, layer: Descriptor, docker: boolean): Promise<CompressedRecord> {
+export async function ensureCompressed(
+  store: ContentStore, cache: CompressedLayerCache, layer: Descriptor, docker: boolean, kind: LayerCompression = 'gzip',
+): Promise<CompressedRecord> {
   const diffID = layer.digest as string as DiffID;
-  const mediaType = docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip;
-  const hit = await cache.get(diffID);
+  const mediaType = compressedMediaType(kind, docker);
+  const hit = await cache.get(diffID, kind);
   if (hit && (await store.has(hit.digest))) return { ...hit, mediaType };
   const w = await store.writer();
   try {
-    await pipeline(store.open(layer.digest), createGzip({ level: GZIP_LEVEL }), w.stream);
+    await pipeline(compress(kind, store.open(layer.digest)), w.stream);
     const { digest, size } = await w.commit();
-    const rec = { digest, size, mediaType: MediaType.OciLayerGzip };
-    await cache.set(diffID, rec);
+    const rec = { digest, size, mediaType: compressedMediaType(kind, false) };
+    await cache.set(diffID, rec, kind);
     return { ...rec, mediaType };
   } catch (e) {
     await w.abort();

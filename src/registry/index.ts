@@ -10,4 +10,6 @@ export * from './platform.ts';
 export * from './pull.ts';
 export * from './push.ts';
 export * from './compressedCache.ts';
+export * from './compression.ts';
+export * from './compressionManifest.ts';
 export * from './blobSources.ts';

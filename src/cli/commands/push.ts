@@ -5,10 +5,11 @@ import { openClient, parseCommandLine } from './login.ts';
 const HELP = `usage: tsbuild push [OPTIONS] NAME[:TAG]
 
 Upload an image from the store to the registry its name points at
-(e.g. localhost:5000/team/app:1). Layers are gzip-compressed once per store;
+(e.g. localhost:5000/team/app:1). Layers are compressed once per store;
 blobs the registry already has are not uploaded.
 
 Options:
+      --compression KIND        gzip (default) or zstd (an OCI manifest; needs the zstd tool)
       --insecure-registry HOST  speak plain HTTP to HOST (localhost/127.0.0.1 always are)
       --chunk-size BYTES        upload blobs larger than this in chunks of this size
   -q, --quiet                   print only the pushed digest`;
@@ -18,6 +19,7 @@ export const pushCommand: Command = async (argv, ctx) => {
   const { values, positionals } = parseCommandLine('push', argv, {
     'insecure-registry': { type: 'string', multiple: true },
     'chunk-size': { type: 'string' },
+    compression: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -25,9 +27,11 @@ export const pushCommand: Command = async (argv, ctx) => {
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `push: requires exactly 1 argument (NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild push --help'" });
   const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
   if (chunkSize !== undefined && !(Number.isSafeInteger(chunkSize) && chunkSize > 0)) throw new TsbuildError('USAGE', `push: --chunk-size must be a positive number of bytes`);
-  const [{ parseRegistryRef }, { pushImage }, { openStore }, { normalizeTag }] = await Promise.all([
+  const [{ parseRegistryRef }, { pushImage }, { openStore }, { normalizeTag }, { parseCompression }] = await Promise.all([
     import('../../registry/reference.ts'), import('../../registry/push.ts'), import('../../store/openStore.ts'), import('../../store/refs.ts'),
+    import('../../registry/compression.ts'),
   ]);
+  const compression = parseCompression(values.compression ?? 'gzip', 'push');
   const name = positionals[0]!;
   const ref = parseRegistryRef(name);
   const store = await openStore(ctx.root);
@@ -36,7 +40,7 @@ export const pushCommand: Command = async (argv, ctx) => {
   if (!desc) throw new TsbuildError('IMAGE_NOT_FOUND', `push: no image tagged "${local}"`, { hint: `tag it first: tsbuild tag IMAGE ${local}` });
   const client = await openClient(ctx, { insecure: values['insecure-registry'] ?? [], ...(chunkSize !== undefined ? { chunkSize } : {}) });
   try {
-    const res = await pushImage(client, store.content, desc, ref, { cacheDir: store.dirs.cache });
+    const res = await pushImage(client, store.content, desc, ref, { cacheDir: store.dirs.cache, compression });
     if (values.quiet) {
       ctx.stdout.write(`${res.manifestDesc.digest}\n`);
     } else {

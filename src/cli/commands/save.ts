@@ -10,19 +10,25 @@ Write one or more images (names or ids) to a tar archive, to standard output by 
 
 Options:
   -o, --output FILE      write to FILE instead of standard output
-      --format FORMAT    docker (default: what 'docker load' reads) or oci (an OCI image layout)`;
+      --format FORMAT    docker (default: what 'docker load' reads) or oci (an OCI image layout)
+      --compression KIND with --format oci: gzip or zstd layers (default: as stored, plain tar);
+                         the archive's manifests then differ from the store's, the image ids do not`;
 
 /** saveCommand is `tsbuild save [-o FILE] [--format docker|oci] IMAGE...`. A file is written whole or not at all. */
 export const saveCommand: Command = async (argv, ctx) => {
   const { values, positionals } = parseCommandLine('save', argv, {
     output: { type: 'string', short: 'o' },
     format: { type: 'string' },
+    compression: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length === 0) throw new TsbuildError('USAGE', 'save: requires at least 1 IMAGE', { hint: "run 'tsbuild save --help'" });
   const format = values.format ?? 'docker';
   if (format !== 'docker' && format !== 'oci') throw new TsbuildError('USAGE', `save: --format must be docker or oci, not "${format}"`);
+  if (values.compression !== undefined && format !== 'oci') {
+    throw new TsbuildError('USAGE', 'save: --compression needs --format oci', { hint: 'docker archives hold plain tar layers' });
+  }
   if (!values.output && ctx.stdout.isTTY) throw new TsbuildError('USAGE', 'save: refusing to write an archive to a terminal', { hint: 'use -o FILE or redirect the output' });
   const [{ openStore }, { readImage }, { normalizeTag }, { saveImages }] = await Promise.all([
     import('../../store/openStore.ts'), import('../../store/images.ts'), import('../../store/refs.ts'), import('../../archive/saveImages.ts'),
@@ -39,6 +45,11 @@ export const saveCommand: Command = async (argv, ctx) => {
     const tagged = tag ? await store.tags.get(tag) : undefined;
     if (tagged) images.push({ manifestDesc: tagged, tags: [tag!] });
     else images.push({ manifestDesc: (await readImage(store, name)).manifestDesc, tags: [] });
+  }
+  if (values.compression !== undefined) {
+    const [{ parseCompression }, { compressImage }] = await Promise.all([import('../../registry/compression.ts'), import('../../registry/compressionManifest.ts')]);
+    const compression = parseCompression(values.compression, 'save');
+    for (const img of images) img.manifestDesc = await compressImage(store.content, img.manifestDesc, { cacheDir: store.dirs.cache, compression });
   }
   if (!values.output) {
     await saveImages(store.content, images, ctx.stdout, { format });
