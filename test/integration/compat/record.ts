@@ -13,6 +13,21 @@ import { buildFlags, loadCases, prepareContext, serveHttp, type Case } from './c
 
 const DOCKER = '/usr/bin/docker';
 
+/** shAsync runs a command without blocking the event loop (the case's HTTP server lives in this process). */
+function shAsync(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; allowFail?: boolean } = {}): Promise<{ code: number; out: string }> {
+  return new Promise((res, rej) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', rej);
+    child.on('close', (code) => {
+      if (code !== 0 && !opts.allowFail) rej(new Error(`${cmd} ${args.join(' ')} failed (${code}):\n${out}`));
+      else res({ code: code ?? 1, out });
+    });
+  });
+}
+
 function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; allowFail?: boolean } = {}): { code: number; out: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...opts.env }, maxBuffer: 64 << 20 });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
@@ -53,11 +68,11 @@ async function recordCase(c: Case, base: FsTree, work: string): Promise<string> 
   try {
     for (const p of c.spec.pre ?? []) {
       const args = ['build', '--network=host', '--progress=plain', '-f', join(c.dir, p.file), ...(p.tag ? ['-t', p.tag] : []), ...buildFlags(c, p.buildArgs ?? []), ctx];
-      sh(DOCKER, args, { env });
+      await shAsync(DOCKER, args, { env });
     }
     const tag = `compat-${c.name}`;
     sh(DOCKER, ['rmi', '-f', tag], { allowFail: true });
-    const r = sh(DOCKER, ['build', '--network=host', '--progress=plain', '-f', join(c.dir, 'Buildfile'), '-t', tag, ...buildFlags(c), ctx], { env, allowFail: true });
+    const r = await shAsync(DOCKER, ['build', '--network=host', '--progress=plain', '-f', join(c.dir, 'Buildfile'), '-t', tag, ...buildFlags(c), ctx], { env, allowFail: true });
     writeFileSync(join(work, 'build.log'), r.out);
     const warnings = r.out.split('\n').filter((l) => /warn/i.test(l));
     if (warnings.length) writeFileSync(join(exp, 'warnings.txt'), warnings.join('\n') + '\n');
