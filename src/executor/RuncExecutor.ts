@@ -1,4 +1,4 @@
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsbuildError } from '../core/errors.ts';
 import { runcDeleteForce, runcErrors, runcKill, runcRun, type RuncGlobal } from '../sys/runc.ts';
@@ -46,12 +46,13 @@ export class RuncExecutor implements Executor {
     const g: RuncGlobal = { bin: this.#bin, root: join(spec.stateDir, 'runc') };
     const bundle = join(spec.stateDir, 'bundle');
     try {
-      await mkdir(bundle, { recursive: true });
-      const files = await writeContainerFiles(spec.stateDir, spec.hostname ?? spec.id);
+      // Small local writes are synchronous: cheaper than thread-pool round trips on every step.
+      mkdirSync(bundle, { recursive: true });
+      const files = writeContainerFiles(spec.stateDir, spec.hostname ?? spec.id);
       const config = buildRuntimeSpec(spec, files, terminal);
       const { createdStubs } = await prepareMountPoints(spec.rootfs, allMounts(spec, files));
       await ensureCwd(spec.rootfs, spec.process.cwd);
-      await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
       const logFile = join(spec.stateDir, 'runc.log');
       const child = runcRun(g, { bundle, id: spec.id, logFile, stdio: { stdin: spec.stdin, stdout: spec.stdout, stderr: spec.stderr } });
       // runc kill fails until runc has created the container; waitOrAbort retries it.
@@ -69,7 +70,6 @@ export class RuncExecutor implements Executor {
 
 /** cleanup removes the container if runc left it behind (crash or abort), then all of stateDir. */
 async function cleanup(g: RuncGlobal, spec: RunSpec): Promise<void> {
-  const left = await stat(join(g.root, spec.id)).then(() => true, () => false);
-  if (left) await runcDeleteForce(g, spec.id);
-  await rm(spec.stateDir, { recursive: true, force: true });
+  if (existsSync(join(g.root, spec.id))) await runcDeleteForce(g, spec.id);
+  rmSync(spec.stateDir, { recursive: true, force: true });
 }

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TsbuildError } from '../core/errors.ts';
 import { findHostTools, killPidNamespace, unshareRun, type HostTools } from '../sys/unshare.ts';
@@ -41,18 +40,20 @@ export class UnshareExecutor implements Executor {
     if (spec.signal?.aborted) return { ...ABORTED };
     const tools = await this.#hostTools();
     try {
-      await mkdir(spec.stateDir, { recursive: true });
+      // Small local writes are synchronous: cheaper than thread-pool round trips on every step.
+      mkdirSync(spec.stateDir, { recursive: true });
       const hostname = spec.hostname ?? spec.id;
-      const files = await writeContainerFiles(spec.stateDir, hostname);
+      const files = writeContainerFiles(spec.stateDir, hostname);
       const mounts = allMounts(spec, files);
-      const { targets, createdStubs } = await prepareMountPoints(spec.rootfs, mounts);
-      await ensureCwd(spec.rootfs, spec.process.cwd);
-      const env = await withHome(spec.rootfs, spec.process.uid, spec.process.env.filter((kv) => kv.indexOf('=') > 0));
+      const [{ targets, createdStubs }, env] = await Promise.all([
+        prepareMountPoints(spec.rootfs, mounts).then(async (p) => (await ensureCwd(spec.rootfs, spec.process.cwd), p)),
+        withHome(spec.rootfs, spec.process.uid, spec.process.env.filter((kv) => kv.indexOf('=') > 0)),
+      ]);
       await findExecutable(spec.rootfs, spec.process.args[0] ?? '', env, spec.process.cwd);
       const root = join(spec.stateDir, 'root');
-      await mkdir(root);
+      mkdirSync(root);
       const entries = await fstabEntries(spec, mounts, targets, root);
-      await writeFile(join(spec.stateDir, 'fstab'), fstab(entries));
+      writeFileSync(join(spec.stateDir, 'fstab'), fstab(entries));
       const argv = unshareArgv(tools, {
         stateDir: spec.stateDir, root, hostname, network: spec.network, env, cwd: spec.process.cwd, args: spec.process.args,
         uid: spec.process.uid, gid: spec.process.gid, additionalGids: spec.process.additionalGids ?? [],
@@ -64,12 +65,12 @@ export class UnshareExecutor implements Executor {
         if ((await killPidNamespace(child.pid)) === 0) child.kill('SIGKILL');
       });
       if (status.exitCode === 125 && existsSync(join(spec.stateDir, 'setup.failed'))) {
-        const err = await readFile(join(spec.stateDir, 'setup.err'), 'utf8').catch(() => '');
+        const err = existsSync(join(spec.stateDir, 'setup.err')) ? readFileSync(join(spec.stateDir, 'setup.err'), 'utf8') : '';
         throw new TsbuildError('RUNTIME', `unshare ${spec.id}: container setup failed: ${err.trim().split('\n').pop() ?? 'unknown error'}`);
       }
       return { ...status, createdStubs };
     } finally {
-      await rm(spec.stateDir, { recursive: true, force: true });
+      rmSync(spec.stateDir, { recursive: true, force: true });
     }
   }
 
@@ -100,7 +101,7 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     if (i < nSystem && m.destination === '/dev' && target) {
       devTarget = inRoot(target);
       out.push({ source: devDir, target: devTarget, type: 'none', options: ['bind', 'nosuid', 'noexec', 'nodev'] });
-      out.push(...(await makeDevDir(devDir)).map((n) => ({ source: `/dev/${n}`, target: `${devTarget}/${n}`, type: 'none', options: ['bind'] })));
+      out.push(...makeDevDir(devDir).map((n) => ({ source: `/dev/${n}`, target: `${devTarget}/${n}`, type: 'none', options: ['bind'] })));
       continue;
     }
     const options = i < nSystem ? m.options : withNodev(m.options);
@@ -118,7 +119,7 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     const { path } = await ensureMountPoint(devDir, sub, await mountPointKind(m));
     out.push({ source: m.source, target: join(devTarget, relative(devDir, path)), type: m.type === 'bind' ? 'none' : m.type, options });
   }
-  return [...out, ...(await hiddenPaths(join(root, 'proc'), join(root, 'sys')))];
+  return [...out, ...hiddenPaths(join(root, 'proc'), join(root, 'sys'))];
 }
 
 /** withNodev adds nodev to a run's own mounts unless they ask for dev explicitly. */
@@ -127,11 +128,11 @@ function withNodev(options: string[]): string[] {
 }
 
 /** hiddenPaths masks (empty ro tmpfs over dirs, /dev/null over files) and write-protects Docker's paths that this kernel has. */
-async function hiddenPaths(proc: string, sys: string): Promise<FstabEntry[]> {
+function hiddenPaths(proc: string, sys: string): FstabEntry[] {
   const inside = (p: string) => (p.startsWith('/proc/') ? join(proc, p.slice(6)) : join(sys, p.slice(5)));
   const out: FstabEntry[] = [];
   for (const p of MASKED_PATHS) {
-    const st = await stat(p).catch(() => undefined);
+    const st = statSync(p, { throwIfNoEntry: false });
     if (!st) continue;
     out.push(st.isDirectory()
       ? { source: 'tmpfs', target: inside(p), type: 'tmpfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] }

@@ -1,4 +1,4 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerFiles } from './runtimeSpec.ts';
 
@@ -22,19 +22,18 @@ export function hostsFile(hostname: string): string {
  * writeContainerFiles writes /etc/hosts and /etc/hostname for one run into stateDir
  * (which must exist) and picks the resolv.conf to bind: the host's, or an empty one
  * from stateDir when the host has none (a container must still find the file).
+ * Synchronous on purpose: three tiny local writes cost less than the thread-pool
+ * round trips of their async versions, and this is on every step's critical path.
  */
-export async function writeContainerFiles(stateDir: string, hostname: string): Promise<ContainerFiles> {
+export function writeContainerFiles(stateDir: string, hostname: string): ContainerFiles {
   const hosts = join(stateDir, 'hosts');
   const hostnameFile = join(stateDir, 'hostname');
+  writeFileSync(hosts, hostsFile(hostname));
+  writeFileSync(hostnameFile, `${hostname}\n`);
   let resolvConf = HOST_RESOLV_CONF;
-  const [, , hostHasResolv] = await Promise.all([
-    writeFile(hosts, hostsFile(hostname)),
-    writeFile(hostnameFile, `${hostname}\n`),
-    stat(HOST_RESOLV_CONF).then((s) => s.isFile(), () => false),
-  ]);
-  if (!hostHasResolv) {
+  if (!statSync(HOST_RESOLV_CONF, { throwIfNoEntry: false })?.isFile()) {
     resolvConf = join(stateDir, 'resolv.conf');
-    await writeFile(resolvConf, '');
+    writeFileSync(resolvConf, '');
   }
   return { resolvConf, hosts, hostname: hostnameFile };
 }
