@@ -20,6 +20,7 @@ export class PlainRenderer implements EventSink {
   readonly #out: NodeJS.WritableStream;
   #start = Date.now();
   readonly #partial = new Map<string, string>();
+  readonly #started = new Set<string>();
 
   constructor(out: NodeJS.WritableStream) {
     this.#out = out;
@@ -30,9 +31,10 @@ export class PlainRenderer implements EventSink {
     const line = (s: string) => this.#out.write(`${t} ${s}\n`);
     switch (e.type) {
       case 'build.start': this.#start = e.at; break;
-      case 'step.start': line(stepLabel(e.step)); break;
+      case 'step.start': this.#started.add(e.step.id); line(stepLabel(e.step)); break;
       case 'step.cached': line(`${stepLabel(e.step)}  CACHED`); break;
-      case 'step.done': line(`${stepLabel(e.step)}  done ${seconds(e.ms)}`); break;
+      // A config-only step (ENV, CMD, …) never starts: one line, no timing.
+      case 'step.done': line(this.#started.has(e.step.id) ? `${stepLabel(e.step)}  done ${seconds(e.ms)}` : stepLabel(e.step)); break;
       case 'step.failed': line(`${stepLabel(e.step)}  ERROR: ${e.message}`); break;
       case 'step.log': this.#log(e.step, e.text, line); break;
       case 'build.done': line(`done ${seconds(e.ms)}: ${e.imageId}${e.tags.length ? ` (${e.tags.join(', ')})` : ''}`); break;

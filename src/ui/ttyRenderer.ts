@@ -36,7 +36,7 @@ export class TtyRenderer implements EventSink {
         break;
       case 'step.log': this.#log(e.step, e.text); break;
       case 'step.cached': this.#persist('✔', `${stepLabel(e.step)}  CACHED`, e.step); break;
-      case 'step.done': this.#persist('✔', `${stepLabel(e.step)}  ${seconds(e.ms)}`, e.step); break;
+      case 'step.done': this.#persist('✔', this.#running.has(e.step.id) ? `${stepLabel(e.step)}  ${seconds(e.ms)}` : stepLabel(e.step), e.step); break;
       case 'step.failed': this.#persist('✖', `${stepLabel(e.step)}  ${e.message}`, e.step, true); break;
       case 'build.done':
         this.#stop();
