@@ -40,7 +40,8 @@ export class TtyRenderer implements EventSink {
       case 'step.failed': this.#persist('✖', `${stepLabel(e.step)}  ${e.message}`, e.step, true); break;
       case 'build.done':
         this.#stop();
-        this.#spinner.stopAndPersist({ symbol: '✔', text: `${e.imageId}${e.tags.length ? `  ${e.tags.join(', ')}` : ''}  (${seconds(e.ms)})` });
+        // The id itself goes to stdout (scripts read it); the terminal gets a summary.
+        this.#spinner.stopAndPersist({ symbol: '✔', text: `built ${e.tags.length ? e.tags.join(', ') : e.imageId.slice(7, 19)} in ${seconds(e.ms)}` });
         break;
       case 'warning': this.#above(`⚠ ${e.message}`); break;
       case 'info': this.#above(e.message); break;
@@ -80,8 +81,9 @@ export class TtyRenderer implements EventSink {
     const now = Date.now();
     const lines: string[] = [];
     for (const r of this.#running.values()) {
-      lines.push(`${stepLabel(r.step)}  ${seconds(now - r.started)}`.slice(0, cols));
-      for (const t of r.tail) lines.push(`  │ ${t}`.slice(0, cols));
+      // ora prefixes only the first line with the spinner: indent the rest to match.
+      lines.push(`${lines.length ? '  ' : ''}${stepLabel(r.step)}  ${seconds(now - r.started)}`.slice(0, cols));
+      for (const t of r.tail) lines.push(`    │ ${t}`.slice(0, cols));
     }
     this.#spinner.text = lines.join('\n');
   }
