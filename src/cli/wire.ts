@@ -40,7 +40,7 @@ export interface Builder {
  * Modules are imported here, lazily, so `tsbuild --help` loads none of them.
  */
 export async function openBuilder(ctx: CliContext, opts: { events: EventSink; runtime: string }): Promise<Builder> {
-  const [{ openStore }, { OverlaySnapshotter }, { selectExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts }] = await Promise.all([
+  const [{ openStore }, { OverlaySnapshotter }, { selectBuildExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts }] = await Promise.all([
     import('../store/openStore.ts'),
     import('../snapshot/OverlaySnapshotter.ts'),
     import('../executor/selectExecutor.ts'),
@@ -57,7 +57,7 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   await cleanupStaleMounts(store.dirs.root);
   const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content });
   const { lazyExecutor } = await import('../solver/lazyExecutor.ts');
-  const executor = lazyExecutor(() => selectExecutor(opts.runtime as 'auto' | 'runc' | 'unshare'));
+  const executor = lazyExecutor(() => selectBuildExecutor(opts.runtime as 'auto' | 'runc' | 'unshare'));
   const cache = new CacheStore(store.dirs.root);
   return {
     defaultJobs: availableParallelism(),

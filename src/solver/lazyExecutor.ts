@@ -7,8 +7,9 @@ import type { Executor, ExitStatus, RunSpec } from '../executor/types.ts';
 export function lazyExecutor(make: () => Promise<Executor>): Executor {
   let chosen: Promise<Executor> | undefined;
   return {
+    /** The chosen runtime is only known after the first run; report the common default until then. */
     get name() {
-      return 'runc' as const;
+      return 'unshare' as const;
     },
     async run(spec: RunSpec): Promise<ExitStatus> {
       chosen ??= make();
