@@ -70,3 +70,11 @@ test('bad input is one clear line: unknown base image, missing COPY source, bad 
     expect(r.stderr).not.toMatch(/\n\s+at /);
   }
 });
+
+test.each(['runc', 'unshare'])('--runtime %s builds the same image', async (runtime) => {
+  const ctx = ctxDir({ Buildfile: 'FROM busybox\nUSER app\nWORKDIR /tmp/rt\nRUN id -u > uid && hostname > host && echo $HOME > home\n' });
+  await ok(['--root', t.root, 'build', '--progress=quiet', '--no-cache', '--runtime', runtime, '-t', `rt:${runtime}`, ctx]);
+  const rootfs = unpack(t.root, `rt:${runtime}`, join(t.dir, `unpack-rt-${runtime}`));
+  const read = (f: string) => readFileSync(join(rootfs, 'tmp/rt', f), 'utf8').trim();
+  expect([read('uid'), read('host'), read('home')]).toEqual(['1000', 'tsbuild', '/home/app']);
+});
