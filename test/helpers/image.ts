@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { ok } from './cli.ts';
+import { makeTempRoot, ok, type TempRoot } from './cli.ts';
 import { makeBusyboxTar } from './rootfs.ts';
 
 /** blob reads a blob of the store's OCI layout directly (independently of tsbuild's code). */
@@ -45,4 +45,25 @@ export function writeTree(dir: string, files: Record<string, string>): void {
 /** jsonEvents parses --progress=json output. */
 export function jsonEvents(stderr: string): any[] {
   return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+}
+
+/** makeContext writes files into a fresh context dir under parent and returns it. */
+export function makeContext(parent: string, files: Record<string, string>): string {
+  const d = mkdtempSync(join(parent, 'ctx-'));
+  writeTree(d, files);
+  return d;
+}
+
+/** busyboxSuite gives a test file a temp root with busybox:latest imported, cleaned up afterwards. */
+export function busyboxSuite(hooks: { beforeAll: (fn: () => Promise<void>) => void; afterAll: (fn: () => void) => void }): { readonly t: TempRoot; ctx: (files: Record<string, string>) => string } {
+  const s = {
+    t: undefined as unknown as TempRoot,
+    ctx: (files: Record<string, string>) => makeContext(s.t.dir, files),
+  };
+  hooks.beforeAll(async () => {
+    s.t = makeTempRoot();
+    await importBusybox(s.t.root, s.t.dir);
+  });
+  hooks.afterAll(() => s.t?.cleanup());
+  return s;
 }

@@ -1,23 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { makeTempRoot, mountsUnder, ok, tsbuild, type TempRoot } from '../../helpers/cli.ts';
-import { imageOf, importBusybox, jsonEvents, unpack, writeTree } from '../../helpers/image.ts';
+import { mountsUnder, ok, tsbuild, type TempRoot } from '../../helpers/cli.ts';
+import { busyboxSuite, imageOf, jsonEvents, unpack } from '../../helpers/image.ts';
 
+const suite = busyboxSuite({ beforeAll, afterAll });
+const ctxDir = suite.ctx;
 let t: TempRoot;
+beforeAll(() => { t = suite.t; });
 
-beforeAll(async () => {
-  t = makeTempRoot();
-  await importBusybox(t.root, t.dir);
-});
-afterAll(() => t.cleanup());
-
-function ctxDir(files: Record<string, string>): string {
-  const d = mkdtempSync(join(t.dir, 'ctx-'));
-  writeTree(d, files);
-  return d;
-}
 
 async function build(ctx: string, tag: string, extra: string[] = []) {
   const r = await ok(['--root', t.root, 'build', '--progress=json', '-t', tag, ...extra, ctx]);

@@ -1,21 +1,14 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempRoot, ok, tsbuild, type TempRoot } from '../../helpers/cli.ts';
-import { importBusybox, jsonEvents, unpack, writeTree } from '../../helpers/image.ts';
+import { ok, tsbuild, type TempRoot } from '../../helpers/cli.ts';
+import { busyboxSuite, jsonEvents, unpack } from '../../helpers/image.ts';
 
+const suite = busyboxSuite({ beforeAll, afterAll });
+const ctxDir = suite.ctx;
 let t: TempRoot;
-beforeAll(async () => {
-  t = makeTempRoot();
-  await importBusybox(t.root, t.dir);
-});
-afterAll(() => t.cleanup());
+beforeAll(() => { t = suite.t; });
 
-function ctxDir(files: Record<string, string>): string {
-  const d = mkdtempSync(join(t.dir, 'ctx-'));
-  writeTree(d, files);
-  return d;
-}
 
 test('--root works before and after the command, and TSBUILD_ROOT is the default', async () => {
   const ctx = ctxDir({ Buildfile: 'FROM busybox\nRUN echo r > /r\n' });

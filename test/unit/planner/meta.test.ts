@@ -11,7 +11,7 @@ function run(lines: string, buildArgs: Record<string, string> = {}) {
   const created: string[] = [];
   const ctx = { expand: shellExpander('\\'), buildArgs: new Map(Object.entries(buildArgs)), globalArgs: new Map(), usedArgs: new Set<string>() };
   for (const ins of parseBuildfile(`FROM scratch\n${lines}`, 'Buildfile').instructions.slice(1)) {
-    created.push(applyMeta(s, ins as MetaInstruction, ctx));
+    created.push(applyMeta(s, ins as MetaInstruction, ctx) ?? "");
   }
   return { s, created, ctx };
 }
