@@ -1,16 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { PassThrough, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
+import { gunzipSync } from 'node:zlib';
 
 /**
  * fslisting: the comparable form of an image, computed the same way from Docker's
  * `docker save` output and from tsbuild's OCI layout, so a fixture recorded from
  * Docker can be checked without Docker. Everything here is independent of
- * tsbuild's own code (node-tar parses the layers).
+ * tsbuild's own code (a small tar reader of its own parses the layers).
  */
 
 /** FsEntry is one path of a flattened image filesystem. */
@@ -33,23 +30,10 @@ export interface FsEntry {
 /** FsTree is a flattened filesystem: path (absolute, no trailing slash; "/" excluded) → entry. */
 export type FsTree = Map<string, FsEntry>;
 
-/** openLayer opens a layer tar (gzip detected by magic). */
-export function openLayer(path: string): Readable {
-  const src = createReadStream(path);
-  const out = new PassThrough();
-  let first = true;
-  src.once('readable', () => {
-    if (!first) return;
-    first = false;
-    const head = src.read(2) as Buffer | null;
-    if (head) src.unshift(head);
-    const gz = head !== null && head[0] === 0x1f && head[1] === 0x8b;
-    (gz ? src.pipe(createGunzip()) : src).pipe(out);
-    if (gz) src.on('error', (e) => out.destroy(e));
-  });
-  src.on('error', (e) => out.destroy(e));
-  src.on('end', () => { if (first) out.end(); });
-  return out;
+/** readLayer reads a layer tar file (gzip detected by magic) into memory. */
+export function readLayer(path: string): Buffer {
+  const raw = readFileSync(path);
+  return raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
 }
 
 function clean(name: string): string {
@@ -57,79 +41,132 @@ function clean(name: string): string {
   return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }
 
+/** RawEntry is one tar entry as read by tarEntries (PAX and GNU long names applied). */
+interface RawEntry {
+  path: string;
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  linkpath: string;
+  devmajor: number;
+  devminor: number;
+  data: Buffer;
+}
+
+function str(b: Buffer, off: number, len: number): string {
+  const s = b.subarray(off, off + len);
+  const z = s.indexOf(0);
+  return s.subarray(0, z < 0 ? s.length : z).toString('utf8');
+}
+
+function num(b: Buffer, off: number, len: number): number {
+  if (b[off]! & 0x80) {
+    let v = 0;
+    for (let i = off + 1; i < off + len; i++) v = v * 256 + b[i]!;
+    return v;
+  }
+  const t = str(b, off, len).trim();
+  return t === '' ? 0 : parseInt(t, 8);
+}
+
+function pax(data: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let i = 0;
+  while (i < data.length) {
+    const sp = data.indexOf(0x20, i);
+    if (sp < 0) break;
+    const len = parseInt(data.subarray(i, sp).toString(), 10);
+    if (!(len > 0)) break;
+    const rec = data.subarray(sp + 1, i + len - 1).toString('utf8');
+    const eq = rec.indexOf('=');
+    out.set(rec.slice(0, eq), rec.slice(eq + 1));
+    i += len;
+  }
+  return out;
+}
+
 /**
- * applyLayer applies one layer (a tar stream) onto tree with OCI whiteout semantics:
- * `.wh.NAME` removes NAME (and below), `.wh..wh..opq` empties its directory of what
- * lower layers had. Hard links copy the linked entry's content (and remember it).
+ * tarEntries parses a tar (ustar, PAX, GNU long names) without interpreting it: a plain
+ * reader of our own, since node-tar's Parser drops entries it considers unsafe (whiteouts
+ * of a layer among them), which a comparison must not.
  */
-export async function applyLayer(tree: FsTree, layer: Readable): Promise<void> {
+export function tarEntries(buf: Buffer): RawEntry[] {
+  const out: RawEntry[] = [];
+  let off = 0;
+  let ext = new Map<string, string>();
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  while (off + 512 <= buf.length) {
+    const h = buf.subarray(off, off + 512);
+    if (h.every((x) => x === 0)) break;
+    const size = num(h, 124, 12);
+    const type = String.fromCharCode(h[156] || 0x30);
+    const data = buf.subarray(off + 512, off + 512 + size);
+    off += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'x') { ext = new Map([...ext, ...pax(data)]); continue; }
+    if (type === 'g') continue;
+    if (type === 'L') { longName = str(data, 0, data.length); continue; }
+    if (type === 'K') { longLink = str(data, 0, data.length); continue; }
+    const prefix = h.subarray(257, 263).toString('latin1').startsWith('ustar') ? str(h, 345, 155) : '';
+    const name = ext.get('path') ?? longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
+    out.push({
+      path: name, type, mode: num(h, 100, 8),
+      uid: Number(ext.get('uid') ?? num(h, 108, 8)), gid: Number(ext.get('gid') ?? num(h, 116, 8)),
+      linkpath: ext.get('linkpath') ?? longLink ?? str(h, 157, 100),
+      devmajor: num(h, 329, 8), devminor: num(h, 337, 8), data,
+    });
+    ext = new Map();
+    longName = longLink = undefined;
+  }
+  return out;
+}
+
+/**
+ * applyLayer applies one layer (tar bytes) onto tree with OCI whiteout semantics:
+ * `.wh.NAME` removes NAME (and below), `.wh..wh..opq` empties its directory of what
+ * lower layers had. Hard links copy the linked entry (and remember which it was).
+ */
+export function applyLayer(tree: FsTree, layer: Buffer): void {
   const opaque: string[] = [];
   const added = new Set<string>();
-  const parser = new Parser();
-  const pending: Promise<void>[] = [];
-  parser.on('entry', (e: ReadEntry) => {
+  for (const e of tarEntries(layer)) {
     const path = clean(e.path);
     const base = posix.basename(path);
     const dir = posix.dirname(path);
-    if (base === '.wh..wh..opq') {
-      opaque.push(dir);
-      e.resume();
-      return;
-    }
-    if (base.startsWith('.wh.')) {
-      removeTree(tree, posix.join(dir, base.slice(4)));
-      e.resume();
-      return;
-    }
-    if (path === '/') { e.resume(); return; }
+    if (base === '.wh..wh..opq') { opaque.push(dir); continue; }
+    if (base.startsWith('.wh.')) { removeTree(tree, posix.join(dir, base.slice(4))); continue; }
+    if (path === '/') continue;
     added.add(path);
-    const common = { mode: (e.mode ?? 0) & 0o7777, uid: e.uid ?? 0, gid: e.gid ?? 0 };
-    const existing = tree.get(path);
+    const common = { mode: e.mode & 0o7777, uid: e.uid, gid: e.gid };
     switch (e.type) {
-      case 'Directory':
-        if (existing && existing.type !== 'dir') removeTree(tree, path);
+      case '5':
+        if (tree.get(path)?.type !== 'dir') removeTree(tree, path);
         tree.set(path, { type: 'dir', ...common, size: 0 });
-        e.resume();
-        return;
-      case 'SymbolicLink':
+        break;
+      case '2':
         removeTree(tree, path);
-        tree.set(path, { type: 'symlink', ...common, mode: 0o777, size: 0, target: e.linkpath ?? '' });
-        e.resume();
-        return;
-      case 'Link': {
+        tree.set(path, { type: 'symlink', ...common, mode: 0o777, size: 0, target: e.linkpath });
+        break;
+      case '1': {
         removeTree(tree, path);
-        const of = clean(e.linkpath ?? '');
+        const of = clean(e.linkpath);
         const src = tree.get(of);
         tree.set(path, { ...(src ?? { type: 'file', ...common, size: 0 }), linkOf: src?.linkOf ?? of });
-        e.resume();
-        return;
+        break;
       }
-      case 'CharacterDevice':
-      case 'BlockDevice':
-      case 'FIFO':
+      case '3': case '4': case '6':
         removeTree(tree, path);
-        tree.set(path, {
-          type: e.type === 'CharacterDevice' ? 'chardev' : e.type === 'BlockDevice' ? 'blockdev' : 'fifo',
-          ...common, size: 0, dev: `${(e as unknown as { devmaj?: number }).devmaj ?? 0},${(e as unknown as { devmin?: number }).devmin ?? 0}`,
-        });
-        e.resume();
-        return;
-      default: {
+        tree.set(path, { type: e.type === '3' ? 'chardev' : e.type === '4' ? 'blockdev' : 'fifo', ...common, size: 0, dev: `${e.devmajor},${e.devminor}` });
+        break;
+      default:
         removeTree(tree, path);
-        const h = createHash('sha256');
-        let size = 0;
-        pending.push(new Promise((res, rej) => {
-          e.on('data', (c: Buffer) => { h.update(c); size += c.length; });
-          e.on('end', () => { tree.set(path, { type: 'file', ...common, size, sha: h.digest('hex') }); res(); });
-          e.on('error', rej);
-        }));
-      }
+        tree.set(path, { type: 'file', ...common, size: e.data.length, sha: createHash('sha256').update(e.data).digest('hex') });
     }
-  });
-  await pipeline(layer, parser);
-  await Promise.all(pending);
+  }
   for (const d of opaque) {
-    for (const p of [...tree.keys()]) if (p.startsWith(d === '/' ? '/' : d + '/') && !added.has(p)) tree.delete(p);
+    const prefix = d === '/' ? '/' : d + '/';
+    for (const p of [...tree.keys()]) if (p.startsWith(prefix) && !added.has(p)) tree.delete(p);
   }
 }
 
@@ -142,7 +179,7 @@ function removeTree(tree: FsTree, path: string): void {
 /** flatten applies layer files (paths to tars, base first) into one tree. */
 export async function flatten(layers: readonly string[]): Promise<FsTree> {
   const tree: FsTree = new Map();
-  for (const l of layers) await applyLayer(tree, openLayer(l));
+  for (const l of layers) applyLayer(tree, readLayer(l));
   return tree;
 }
 
