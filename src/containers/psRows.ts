@@ -1,3 +1,4 @@
+import { normalizeTag } from '../store/refs.ts';
 import { ellipsis, humanDuration, shortId, since } from './format/humanize.ts';
 import type { ContainerView } from './types.ts';
 
@@ -23,15 +24,33 @@ export const PS_HEADERS: Readonly<Record<keyof PsRow, string>> = {
 const COMMAND_WIDTH = 20;
 
 /**
- * psRow renders a container as `docker ps` does: short id, the image as it was
- * named, the command quoted (truncated to 20 characters unless noTrunc),
+ * imageLabel is ps's IMAGE column: the reference the container was made from
+ * while it still names the container's image (tags map names to image ids),
+ * else the image's short id, as Docker shows a container whose image lost its name.
+ */
+export function imageLabel(c: ContainerView, tags: ReadonlyMap<string, string>): string {
+  const ref = c.image.ref;
+  const hex = c.image.id.replace(/^sha256:/, '');
+  const idLike = /^(?:sha256:)?([0-9a-f]+)$/.exec(ref);
+  if (idLike && hex.startsWith(idLike[1]!)) return ref;
+  let name: string | undefined;
+  try {
+    name = normalizeTag(ref);
+  } catch {
+    name = undefined;
+  }
+  return name !== undefined && tags.get(name) === c.image.id ? ref : shortId(c.image.id);
+}
+
+/**
+ * psRow renders a container as `docker ps` does: short id, the image (see imageLabel), the command quoted (truncated to 20 characters unless noTrunc),
  * `Created` / `Up 5 seconds` / `Exited (0) 3 minutes ago`.
  */
-export function psRow(c: ContainerView, now: Date, noTrunc: boolean): PsRow {
+export function psRow(c: ContainerView, now: Date, noTrunc: boolean, image = c.image.ref): PsRow {
   const command = [c.path, ...c.args].join(' ');
   return {
     ID: noTrunc ? c.id : shortId(c.id),
-    Image: c.image.ref,
+    Image: image,
     Command: JSON.stringify(noTrunc ? command : ellipsis(command, COMMAND_WIDTH)),
     CreatedAt: c.created,
     RunningFor: since(c.created, now),

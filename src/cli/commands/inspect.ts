@@ -40,7 +40,7 @@ const inspect = async (argv: string[], ctx: Parameters<Command>[1], fixed: Kind 
   if (positionals.length === 0) throw new TsbuildError('USAGE', 'inspect: requires at least 1 argument', { hint: "run 'tsbuild inspect --help'" });
   const type = fixed ?? values.type;
   if (type !== undefined && type !== 'container' && type !== 'image') throw new TsbuildError('USAGE', `inspect: --type must be container or image, not "${type}"`);
-  const template = values.format === undefined ? undefined : parseTemplate(values.format, {});
+  const template = values.format === undefined ? undefined : parseTemplate(values.format, {}, { lenient: true });
   const store = await openStore(ctx.root);
   const out: unknown[] = [];
   let failed = false;

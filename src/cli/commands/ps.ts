@@ -3,7 +3,8 @@ import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs } from '../args.ts';
 import { openStore } from '../../store/openStore.ts';
 import { ContainerStore } from '../../containers/ContainerStore.ts';
-import { PS_HEADERS, psRow } from '../../containers/psRows.ts';
+import { PS_HEADERS, imageLabel, psRow } from '../../containers/psRows.ts';
+import { listTaggedImages } from '../../containers/imageViews.ts';
 import { shortId } from '../../containers/format/humanize.ts';
 import { parseTemplate } from '../../containers/format/template.ts';
 import { groupCommand } from './images.ts';
@@ -34,14 +35,16 @@ export const psCommand: Command = async (argv, ctx) => {
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 0) throw new TsbuildError('USAGE', `ps: accepts no arguments, got "${positionals[0]}"`);
   const template = parseTemplate(values.format ?? DEFAULT_FORMAT, PS_HEADERS);
-  const containers = new ContainerStore(await openStore(ctx.root));
+  const store = await openStore(ctx.root);
+  const containers = new ContainerStore(store);
   const list = (await containers.list()).filter((c) => values.all || c.state.status === 'running');
   if (values.quiet) {
     ctx.stdout.write(list.map((c) => `${values['no-trunc'] ? c.id : shortId(c.id)}\n`).join(''));
     return 0;
   }
+  const tags = new Map((await listTaggedImages(store)).map((t) => [t.name, t.image.id as string]));
   const now = new Date();
-  ctx.stdout.write(template.render(list.map((c) => psRow(c, now, Boolean(values['no-trunc'])))));
+  ctx.stdout.write(template.render(list.map((c) => psRow(c, now, Boolean(values['no-trunc']), imageLabel(c, tags)))));
   return 0;
 };
 

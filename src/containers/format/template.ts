@@ -17,13 +17,23 @@ export interface Template {
 
 type Part = { text: string } | { json: boolean; path: string[] };
 
+/** TemplateOptions tune parseTemplate. */
+export interface TemplateOptions {
+  /**
+   * A missing field prints `<no value>` instead of failing, as Go templates
+   * do over maps (`inspect` formats decoded JSON; `ps` and friends format
+   * structs, where an unknown field is an error).
+   */
+  lenient?: boolean;
+}
+
 /**
  * parseTemplate compiles format. headers maps field names to column titles
  * (`CreatedSince` → `CREATED`); for a table, fields not in headers are an
  * error (they could not have a title), as are unknown functions and
  * unterminated actions: TsbuildError('USAGE').
  */
-export function parseTemplate(format: string, headers: Readonly<Record<string, string>>): Template {
+export function parseTemplate(format: string, headers: Readonly<Record<string, string>>, opts: TemplateOptions = {}): Template {
   let f = format;
   const table = f.startsWith('table');
   if (table) f = f.slice('table'.length);
@@ -37,9 +47,10 @@ export function parseTemplate(format: string, headers: Readonly<Record<string, s
   return {
     table,
     render(rows) {
-      if (!table) return rows.map((r) => `${renderParts(parts, r)}\n`).join('');
+      const lenient = opts.lenient === true;
+      if (!table) return rows.map((r) => `${renderParts(parts, r, lenient)}\n`).join('');
       const headerRow = parts.map((p) => ('text' in p ? p.text : p.path.length ? headers[p.path[0]!]! : '')).join('');
-      const lines = [headerRow, ...rows.map((r) => renderParts(parts, r))];
+      const lines = [headerRow, ...rows.map((r) => renderParts(parts, r, lenient))];
       return renderTable(lines.map((l) => l.split('\t')));
     },
   };
@@ -74,13 +85,14 @@ function parseAction(a: string, original: string): Part {
   return { json, path: arg === '.' ? [] : arg!.slice(1).split('.') };
 }
 
-function renderParts(parts: readonly Part[], row: unknown): string {
-  return parts.map((p) => ('text' in p ? p.text : renderValue(lookup(row, p.path), p.json))).join('');
+function renderParts(parts: readonly Part[], row: unknown, lenient: boolean): string {
+  return parts.map((p) => ('text' in p ? p.text : renderValue(lookup(row, p.path, lenient), p.json))).join('');
 }
 
-function lookup(row: unknown, path: readonly string[]): unknown {
+function lookup(row: unknown, path: readonly string[], lenient: boolean): unknown {
   let v = row;
   for (const key of path) {
+    if (lenient && (v === null || v === undefined || (typeof v === 'object' && !(key in v)))) return undefined;
     if (v === null || typeof v !== 'object' || !(key in v)) {
       throw new TsbuildError('USAGE', `--format: can't evaluate field ${key}`, { hint: `fields here: ${fieldsOf(v).join(', ') || 'none'}` });
     }

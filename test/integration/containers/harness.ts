@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BIN, makeTempRoot, mountsUnder, ok, tsbuild, type CliResult, type TempRoot } from '../../helpers/cli.ts';
+import { REPO, makeTempRoot, mountsUnder, type CliResult, type TempRoot } from '../../helpers/cli.ts';
 import { makeBusyboxTar } from '../../helpers/rootfs.ts';
-import { importRootfsTar } from './baseImage.ts';
 
 /** Harness is a private store root with busybox:latest, and the CLI bound to it. */
 export interface Harness {
   t: TempRoot;
+  /** The harness's own copy of the CLI bundle (see privateBin). */
+  bin: string;
   cli(...args: string[]): Promise<CliResult>;
   ok(...args: string[]): Promise<CliResult>;
   /** background starts `tsbuild --root ROOT args…` without waiting (its stdio piped and collected). */
@@ -25,19 +26,64 @@ export interface Background {
   done: Promise<CliResult>;
 }
 
-/** makeHarness creates the root and imports busybox into it. */
+/**
+ * privateBin copies the built CLI bundle into dir (with node_modules linked
+ * beside it), so a rebuild of dist/ by someone else mid-test (`npm run build`
+ * deletes it first) cannot make these long tests fail. Returns its path.
+ */
+export async function privateBin(dir: string): Promise<string> {
+  const dist = join(REPO, 'dist');
+  const copy = join(mkdtempSync(join(dir, 'cli-')), 'dist');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      cpSync(dist, copy, { recursive: true });
+      const bin = join(copy, 'tsbuild.mjs');
+      if (!existsSync(join(copy, '..', 'node_modules'))) symlinkSync(join(REPO, 'node_modules'), join(copy, '..', 'node_modules'));
+      const r = await run(bin, ['--version'], {});
+      if (r.code === 0) return bin;
+      throw new Error(r.stderr);
+    } catch (e) {
+      if (attempt >= 50) throw new Error(`no working CLI bundle in ${dist} (run npm run build): ${(e as Error).message}`);
+      await sleep(200);
+    }
+  }
+}
+
+/** run runs the CLI bundle bin with args (no TTY, CI-like). */
+export function run(bin: string, args: string[], opts: { input?: string }): Promise<CliResult> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: REPO, env: { ...process.env, CI: 'true' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', rej);
+    child.on('close', (code) => res({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** makeHarness creates the root, a private CLI and busybox:latest (through `tsbuild import`). */
 export async function makeHarness(prefix: string): Promise<Harness> {
   const t = makeTempRoot(prefix);
+  const bin = await privateBin(t.dir);
+  const tsbuild = (args: string[]) => run(bin, args, {});
+  const ok = async (args: string[]) => {
+    const r = await tsbuild(args);
+    if (r.code !== 0) throw new Error(`tsbuild ${args.join(' ')} exited ${r.code}\n${r.stderr}`);
+    return r;
+  };
   const tar = join(t.dir, 'busybox.tar');
   makeBusyboxTar(mkdtempSync(join(t.dir, 'bb-')), tar);
-  await importRootfsTar(t.root, tar, 'busybox');
+  await ok(['--root', t.root, 'import', tar, 'busybox']);
   const children: ChildProcess[] = [];
   const h: Harness = {
     t,
+    bin,
     cli: (...args) => tsbuild(['--root', t.root, ...args]),
     ok: (...args) => ok(['--root', t.root, ...args]),
     background(...args) {
-      const child = spawn(process.execPath, [BIN, '--root', t.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+      const child = spawn(process.execPath, [bin, '--root', t.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
       children.push(child);
       let stdout = '';
       let stderr = '';

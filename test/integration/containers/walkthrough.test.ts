@@ -1,24 +1,20 @@
-import { mkdtempSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { makeTempRoot, mountsUnder, ok, tsbuild, type TempRoot } from '../../helpers/cli.ts';
+import { mountsUnder } from '../../helpers/cli.ts';
 import { blob, imageOf } from '../../helpers/image.ts';
-import { hasBusybox, isRoot, makeBusyboxTar } from '../../helpers/rootfs.ts';
-import { importRootfsTar } from './baseImage.ts';
+import { hasBusybox, isRoot } from '../../helpers/rootfs.ts';
+import { makeHarness, type Harness } from './harness.ts';
 
 // Docker's "understanding image layers" walkthrough, on the busybox base.
 describe.runIf(isRoot && hasBusybox())('containers by hand: the busybox walkthrough', () => {
-  let t: TempRoot;
-  const cli = (...args: string[]) => tsbuild(['--root', t.root, ...args]);
-  const okCli = (...args: string[]) => ok(['--root', t.root, ...args]);
+  let h: Harness;
+  const cli = (...args: string[]) => h.cli(...args);
+  const okCli = (...args: string[]) => h.ok(...args);
+  const t = { get root() { return h.t.root; }, get dir() { return h.t.dir; } };
 
-  beforeAll(async () => {
-    t = makeTempRoot('tsbuild-walk-');
-    const tar = join(t.dir, 'busybox.tar');
-    makeBusyboxTar(mkdtempSync(join(t.dir, 'bb-')), tar);
-    await importRootfsTar(t.root, tar, 'busybox');
-  });
-  afterAll(() => t.cleanup());
+  beforeAll(async () => { h = await makeHarness('tsbuild-walk-'); });
+  afterAll(async () => { await h?.cleanup(); });
 
   test('run, commit, history, run the new image, rm, then build FROM it', async () => {
     const run = await cli('run', '--name', 'base-container', 'busybox', 'sh', '-c', 'echo "v20.11.1" > /node-version && echo done');
@@ -46,10 +42,10 @@ describe.runIf(isRoot && hasBusybox())('containers by hand: the busybox walkthro
     const lines = hist.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^IMAGE +CREATED +CREATED BY +SIZE +COMMENT$/);
     expect(lines[1]).toMatch(/^[0-9a-f]{12} +(Less than a second|\d+ seconds?) ago +sh -c echo "v20\.11\.1" > \/node-version && ech… +9B +Add node$/);
+    // The base's own entry carries the base image's id: it is in the store (Docker shows it the same way).
     const busyboxId = imageOf(t.root, 'busybox').manifest.config.digest.slice(7, 19);
-    expect(lines[2]).toMatch(new RegExp(`^${busyboxId} +.* ago +/bin/sh -c #\\(nop\\)  CMD \\["sh"\\] +0B *$`));
-    expect(lines[3]).toMatch(/^<missing> +.* ago +\/bin\/sh -c #\(nop\) ADD file:[0-9a-f]+ \S* +\d+(\.\d+)?MB *$/);
-    expect(lines).toHaveLength(4);
+    expect(lines[2]).toMatch(new RegExp(`^${busyboxId} +.* ago +tsbuild import \\S+ +\\d+(\\.\\d+)?MB *$`));
+    expect(lines).toHaveLength(3);
 
     const cat = await okCli('run', '--rm', 'node-base', 'cat', '/node-version');
     expect(cat.stdout).toBe('v20.11.1\n');
@@ -65,7 +61,6 @@ describe.runIf(isRoot && hasBusybox())('containers by hand: the busybox walkthro
     await okCli('build', '-t', 'on-node-base', ctxDir);
     const built = await okCli('run', '--rm', 'on-node-base', 'cat', '/copied');
     expect(built.stdout).toBe('v20.11.1\n');
-    expect(existsSync(join(t.root, 'containers'))).toBe(true);
   });
 });
 

@@ -40,6 +40,10 @@ describe('parseTemplate (a subset of Go templates, as --format takes)', () => {
     );
   });
 
+  test('lenient: a missing field prints <no value>, as over Go maps', () => {
+    expect(parseTemplate('{{.A.B}}|{{.C}}|{{json .C}}', {}, { lenient: true }).render([{ A: {} }])).toBe('<no value>|<no value>|null\n');
+  });
+
   test.each([
     ['{{.Nope}}', /can't evaluate field Nope/], // unknown field, found while rendering
     ['{{.ID', /unclosed action/],
