@@ -4,6 +4,7 @@ import type { CommandLine, Instruction } from '../parser/types.ts';
 import { setEnv, type Env, type Expander } from './expand.ts';
 import type { StageState } from './state.ts';
 import { posix } from 'node:path';
+import { goHealthcheck, goPlainList, goQuotedList, goSetMap } from './goFormat.ts';
 
 /** MetaContext is what config-only instructions need besides the state. */
 export interface MetaContext {
@@ -30,7 +31,7 @@ export function scope(s: StageState): Map<string, string> {
 
 /** goList renders strings the way Go's %q does for a []string: `["a" "b"]`. */
 export function goList(xs: readonly string[]): string {
-  return `[${xs.map((x) => JSON.stringify(x)).join(' ')}]`;
+  return goQuotedList(xs);
 }
 
 /** commandArgs turns a CMD/ENTRYPOINT/RUN command line into argv using the stage's SHELL. */
@@ -40,10 +41,11 @@ export function commandArgs(cmd: CommandLine, shell: readonly string[] | undefin
 
 /**
  * applyMeta applies a config-only instruction to the state and returns its history
- * line (created_by). Instructions that take variables are expanded with the
- * stage's scope; CMD, ENTRYPOINT, SHELL, HEALTHCHECK and ONBUILD are not.
+ * line (created_by) as Docker 20.10's BuildKit writes it, or null for ONBUILD, which
+ * BuildKit records in the config only. Instructions that take variables are expanded
+ * with the stage's scope; CMD, ENTRYPOINT, SHELL, HEALTHCHECK and ONBUILD are not.
  */
-export function applyMeta(s: StageState, ins: MetaInstruction, ctx: MetaContext): string {
+export function applyMeta(s: StageState, ins: MetaInstruction, ctx: MetaContext): string | null {
   const cfg = s.config.config;
   const env: Env = scope(s);
   const w = (t: string) => ctx.expand.word(t, env);
@@ -83,9 +85,13 @@ export function applyMeta(s: StageState, ins: MetaInstruction, ctx: MetaContext)
       return `USER ${cfg.User}`;
     }
     case 'CMD': {
-      cfg.Cmd = commandArgs(ins.cmd, cfg.Shell);
+      const args = commandArgs(ins.cmd, cfg.Shell);
+      // BuildKit's image config omits an empty Cmd (`CMD []`); it always sets ArgsEscaped.
+      if (args.length > 0) cfg.Cmd = args;
+      else delete cfg.Cmd;
+      cfg.ArgsEscaped = true;
       s.cmdSetInStage = true;
-      return `CMD ${goList(cfg.Cmd)}`;
+      return `CMD ${goList(args)}`;
     }
     case 'ENTRYPOINT': {
       cfg.Entrypoint = commandArgs(ins.cmd, cfg.Shell);
@@ -95,19 +101,19 @@ export function applyMeta(s: StageState, ins: MetaInstruction, ctx: MetaContext)
     }
     case 'SHELL':
       cfg.Shell = [...ins.args];
-      return `SHELL ${goList(cfg.Shell)}`;
+      return `SHELL ${goPlainList(cfg.Shell)}`;
     case 'EXPOSE': {
       const ports = ins.ports.flatMap((p) => ctx.expand.words(p, env)).flatMap(expandPortRange);
       cfg.ExposedPorts = { ...(cfg.ExposedPorts ?? {}) };
       for (const p of ports) cfg.ExposedPorts[p] = {};
-      return `EXPOSE ${ports.join(' ')}`;
+      return `EXPOSE ${goSetMap(ports)}`;
     }
     case 'VOLUME': {
       const paths = ins.paths.map(w).filter((p) => p !== '');
       if (paths.length === 0) throw new TsbuildError('PARSE_SYNTAX', 'VOLUME specified can not be an empty string', { range: ins.range });
       cfg.Volumes = { ...(cfg.Volumes ?? {}) };
       for (const p of paths) cfg.Volumes[p] = {};
-      return `VOLUME ${goList(paths)}`;
+      return `VOLUME ${goPlainList(paths)}`;
     }
     case 'STOPSIGNAL':
       cfg.StopSignal = w(ins.signal);
@@ -123,10 +129,10 @@ export function applyMeta(s: StageState, ins: MetaInstruction, ctx: MetaContext)
         if (ins.startInterval !== undefined) cfg.Healthcheck.StartInterval = ins.startInterval;
         if (ins.retries !== undefined) cfg.Healthcheck.Retries = ins.retries;
       }
-      return `HEALTHCHECK ${goList(cfg.Healthcheck.Test ?? [])}`;
+      return `HEALTHCHECK ${goHealthcheck(cfg.Healthcheck)}`;
     case 'ONBUILD':
       cfg.OnBuild = [...(cfg.OnBuild ?? []), ins.expression];
-      return `ONBUILD ${ins.expression}`;
+      return null;
     case 'MAINTAINER':
       s.config.author = ins.name;
       return `MAINTAINER ${ins.name}`;

@@ -7,7 +7,7 @@ import type { CopyInstruction } from '../parser/types.ts';
 import { scope } from '../planner/meta.ts';
 import { findStage } from '../planner/stages.ts';
 import { addHistory, cloneState, type StageState } from '../planner/state.ts';
-import { resolveUser } from '../executor/resolveUser.ts';
+import { resolveChown } from './chownUser.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
 import { stepKey } from './keys.ts';
 import { ensureLayers, lookupRecord } from './layers.ts';
@@ -45,11 +45,11 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
     const src = await sc.context();
     const sel = await src.select(plan.sources, { exclude: plan.exclude, parents: ins.parents });
     const digest = await src.digest(sel, { ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}) });
-    return cachedCopy(s, ins, sc, stepKey(s.key, { ...def, digest }), (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
+    return cachedCopy(s, copyHistory(ins.kind, plan), sc, stepKey(s.key, { ...def, digest }), (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
   }
   const from = await resolveFrom(ins.from, sc);
   const key = stepKey(s.key, { ...def, from: from.key, sources: plan.sources, exclude: plan.exclude });
-  return cachedCopy(s, ins, sc, key, (layerDir, lowers) =>
+  return cachedCopy(s, copyHistory(ins.kind, plan), sc, key, (layerDir, lowers) =>
     withRootfs(sc, from.layers, async (merged) => {
       const src = await sc.deps.files.rootfs(merged);
       try {
@@ -63,13 +63,12 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
 }
 
 function copySel(src: FileSource, sel: FileSelection, layerDir: string, lowerDirs: string[], plan: CopyPlan, ins: CopyInstruction): Promise<void> {
-  return src.copy(sel, layerDir, plan.dest, { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD', lowerDirs });
+  return src.copy(sel, layerDir, plan.dest, { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD', chownGiven: ins.chown !== undefined, lowerDirs });
 }
 
-async function cachedCopy(s: StageState, ins: CopyInstruction, sc: StepContext, key: Digest, write: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<StageState> {
+async function cachedCopy(s: StageState, createdBy: string, sc: StepContext, key: Digest, write: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<StageState> {
   const next = cloneState(s);
   next.key = key;
-  const createdBy = `${ins.kind} ${ins.flags.length ? `${ins.flags.map((f) => `--${f.name}${f.value === null ? '' : `=${f.value}`}`).join(' ')} ` : ''}${[...ins.sources, ins.dest].join(' ')} # buildkit`;
   const hit = await lookupRecord(sc, key);
   if (hit) {
     finish(next, hit.created, createdBy, hit.layer);
@@ -115,10 +114,7 @@ async function resolveOwner(s: StageState, chown: string | undefined, sc: StepCo
   if (chown === undefined || chown === '') return { uid: 0, gid: 0 };
   const m = /^(\d+)(?::(\d+))?$/.exec(chown);
   if (m) return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
-  return withRootfs(sc, s.layers, async (merged) => {
-    const u = await resolveUser(merged, chown.includes(':') ? chown : `${chown}:${chown}`).catch(() => resolveUser(merged, chown));
-    return { uid: u.uid, gid: u.gid };
-  });
+  return withRootfs(sc, s.layers, (merged) => resolveChown(merged, chown));
 }
 
 async function resolveFrom(from: string, sc: StepContext): Promise<{ key: Digest; layers: readonly LayerBlob[] }> {
@@ -131,4 +127,12 @@ async function resolveFrom(from: string, sc: StepContext): Promise<{ key: Digest
 async function imageSource(ref: string, sc: StepContext): Promise<{ key: Digest; layers: readonly LayerBlob[] }> {
   const img = await sc.deps.images.resolve(ref);
   return { key: stepKey(img.configDigest, { op: 'image' }), layers: img.layers };
+}
+
+/**
+ * copyHistory is the created_by of a COPY/ADD as Docker 20.10's BuildKit writes it: the
+ * keyword, the sources and the destination after variable expansion, no flags.
+ */
+function copyHistory(kind: 'COPY' | 'ADD', plan: CopyPlan): string {
+  return `${kind} ${[...plan.sources, plan.dest].join(' ')} # buildkit`;
 }

@@ -27,7 +27,10 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
         lower: lowerFromDirs(opts.lowerDirs),
       };
       // ADD extracts local archives (detected by content); COPY never does.
-      if (opts.add) await addInto((s as Sel).sel, layerDir, dest, { ...o, unpack: true });
+      if (opts.add) {
+        const { chown, ...rest } = o;
+        await addInto((s as Sel).sel, layerDir, dest, { ...rest, ...(opts.chownGiven ? { chown } : {}), unpack: true });
+      }
       else await copyInto((s as Sel).sel, layerDir, dest, o);
     },
     async close() {

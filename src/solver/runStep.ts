@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { TsbuildError } from '../core/errors.ts';
 import type { RunInstruction } from '../parser/types.ts';
 import { commandArgs, scope } from '../planner/meta.ts';
+import { envFromList } from '../planner/expand.ts';
 import { addHistory, cloneState, type StageState } from '../planner/state.ts';
 import { secureJoin } from '../sys/secureJoin.ts';
 import { resolveUser } from '../executor/resolveUser.ts';
@@ -16,6 +17,8 @@ import type { StepContext } from './solve.ts';
 interface RunPlan {
   args: string[];
   env: string[];
+  /** The predefined proxy build args, in both cases (not part of the cache key, as in BuildKit). */
+  proxyEnv: string[];
   /** Build args visible to the step, as `K=V`, for the history line. */
   argEnv: string[];
   user: string;
@@ -60,10 +63,14 @@ export async function runStep(s: StageState, ins: RunInstruction, sc: StepContex
 
 function planRun(s: StageState, ins: RunInstruction, sc: StepContext): RunPlan {
   const cfg = s.config.config;
-  const envNames = new Set((cfg.Env ?? []).map((kv) => kv.split('=')[0]));
+  const envMap = envFromList(cfg.Env);
+  // History: every ARG of the stage in declaration order, with ENV's value where ENV
+  // overrides it and empty when unset (BuildKit's runCommandString).
   const argEnv: string[] = [];
-  for (const [k, v] of s.args) if (v !== undefined && !envNames.has(k)) argEnv.push(`${k}=${v}`);
-  argEnv.sort();
+  for (const [k, v] of s.args) argEnv.push(`${k}=${envMap.get(k) ?? v ?? ''}`);
+  // Process environment: set ARGs that ENV does not override.
+  const argProcEnv: string[] = [];
+  for (const [k, v] of s.args) if (v !== undefined && !envMap.has(k)) argProcEnv.push(`${k}=${v}`);
   const network = ins.network === undefined ? sc.opts.network : networkMode(ins.network);
   const scripts: RunPlan['scripts'] = [];
   let args: string[];
@@ -86,7 +93,26 @@ function planRun(s: StageState, ins: RunInstruction, sc: StepContext): RunPlan {
     args = commandArgs(ins.cmd, cfg.Shell);
   }
   void scope;
-  return { args, env: [...(cfg.Env ?? []), ...argEnv], argEnv, user: cfg.User ?? '', cwd: cfg.WorkingDir || '/', network, scripts };
+  const env = [...(cfg.Env ?? []), ...argProcEnv];
+  return { args, env, proxyEnv: proxyEnv(sc.opts.buildArgs, env), argEnv, user: cfg.User ?? '', cwd: cfg.WorkingDir || '/', network, scripts };
+}
+
+const PROXY_ARGS = ['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY'];
+
+/**
+ * proxyEnv gives RUN the predefined proxy build args without an ARG, as BuildKit does:
+ * `--build-arg http_proxy=…` sets both HTTP_PROXY and http_proxy, unless the step's
+ * environment already has that name. They stay out of history and the cache key.
+ */
+function proxyEnv(buildArgs: ReadonlyMap<string, string>, env: readonly string[]): string[] {
+  const have = envFromList(env);
+  const out: string[] = [];
+  for (const name of PROXY_ARGS) {
+    const value = buildArgs.get(name) ?? buildArgs.get(name.toLowerCase());
+    if (value === undefined) continue;
+    for (const n of [name, name.toLowerCase()]) if (!have.has(n)) out.push(`${n}=${value}`);
+  }
+  return out;
 }
 
 function networkMode(v: string): 'host' | 'none' {
@@ -114,7 +140,7 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
     const status = await deps.executor.run({
       id: `tsbuild-${randomBytes(6).toString('hex')}`,
       rootfs: active.merged,
-      process: { args: plan.args, env: plan.env, cwd: plan.cwd, uid: user.uid, gid: user.gid, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
+      process: { args: plan.args, env: [...plan.env, ...plan.proxyEnv], cwd: plan.cwd, uid: user.uid, gid: user.gid, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
       mounts,
       network: plan.network,
       hostname: 'tsbuild',

@@ -9,6 +9,7 @@ import { platformArgs } from './platform.ts';
 import { baseState } from './fromStep.ts';
 import { runStep } from './runStep.ts';
 import { copyStep } from './copyStep.ts';
+import { workdirStep } from './workdirStep.ts';
 import type { BuildOptions, BuildResult, FileSource, SolverDeps } from './types.ts';
 import type { CacheRecord } from '../cache/types.ts';
 import { ensureBlobs } from './layers.ts';
@@ -98,10 +99,12 @@ async function runInstruction(s: StageState, ins: Instruction, sc: StepContext, 
       case 'COPY':
       case 'ADD':
         return await copyStep(s, ins, sc);
+      case 'WORKDIR':
+        return await workdirStep(s, ins, sc, meta);
       default: {
         const next = { ...s, config: structuredClone(s.config), args: new Map(s.args) };
         const createdBy = applyMeta(next, ins, meta);
-        addHistory(next, { created: s.lastCreated, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true });
+        if (createdBy !== null) addHistory(next, { created: s.lastCreated, created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true });
         if (!quiet) ev.emit({ type: 'step.done', step: sc.step, ms: 0, at: Date.now() });
         return next;
       }

@@ -39,9 +39,22 @@ export interface FileSource {
    * copy writes the selection into layerDir (a fresh directory standing for the container root) at dest;
    * lowerDirs are the image's extracted layers, topmost first (to follow its symlinks and see its dirs).
    */
-  copy(sel: FileSelection, layerDir: string, dest: string, opts: { workdir: string; uid: number; gid: number; chmod?: string; add: boolean; lowerDirs: string[] }): Promise<void>;
+  copy(sel: FileSelection, layerDir: string, dest: string, opts: CopyOptions): Promise<void>;
   /** close releases what the source holds (mounts, stat cache flush). */
   close(): Promise<void>;
+}
+
+/** CopyOptions are what FileSource.copy needs besides the selection. */
+export interface CopyOptions {
+  workdir: string;
+  uid: number;
+  gid: number;
+  /** --chown was given (ADD keeps an archive's own owners otherwise). */
+  chownGiven?: boolean;
+  chmod?: string;
+  add: boolean;
+  /** The image's extracted layers, topmost first; empty for COPY --link (the layer stands alone). */
+  lowerDirs: string[];
 }
 
 /** FileSourceFactory opens file sources: the context once per build, rootfs dirs per COPY --from. */
