@@ -32,4 +32,7 @@ test('examples/python-app builds, and a source edit re-runs only the last COPY',
   expect(existsSync(join(rootfs, 'usr/bin/python3'))).toBe(true);
   expect(existsSync(join(rootfs, 'usr/lib/python3/dist-packages/six.py'))).toBe(true);
   expect(readFileSync(join(rootfs, 'app/src/main.py'), 'utf8')).toContain('print("edited")');
+
+  const out = await ok(['--root', t.root, 'run', '--rm', 'python-app:2']);
+  expect(out.stdout).toMatch(/^hello from python-app, six \d+\.\d+\.\d+\nedited\n$/);
 }, 1_800_000);
