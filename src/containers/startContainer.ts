@@ -90,5 +90,7 @@ export async function startContainer(deps: ContainerDeps, c: ContainerView, io: 
 function startError(e: unknown): unknown {
   if (!(e instanceof TsbuildError) || e.code !== 'RUNTIME') return e;
   const exitCode = /not found|no such file/i.test(e.message) ? 127 : /permission denied/i.test(e.message) ? 126 : 125;
-  return new TsbuildError('RUNTIME', e.message, { exitCode, cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+  // The runtime's own id prefix (`runc run <64 hex>: `) says nothing the user can use.
+  const message = e.message.replace(/^runc run [0-9a-f]{64}: /, '');
+  return new TsbuildError('RUNTIME', message, { exitCode, cause: e, ...(e.hint ? { hint: e.hint } : {}) });
 }
