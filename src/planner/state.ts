@@ -39,12 +39,12 @@ export function addHistory(s: StageState, entry: HistoryEntry, layer?: LayerBlob
   }
 }
 
-/** emptyConfig is the config of `FROM scratch`. */
+/** emptyConfig is the config of `FROM scratch`: like BuildKit's empty image, WorkingDir is "/". */
 export function emptyConfig(): ImageConfig {
   return {
     architecture: 'amd64',
     os: 'linux',
-    config: {},
+    config: { WorkingDir: '/' },
     rootfs: { type: 'layers', diff_ids: [] },
     history: [],
   };

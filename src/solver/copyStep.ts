@@ -12,10 +12,12 @@ import type { LayerBlob } from '../snapshot/types.ts';
 import { stepKey } from './keys.ts';
 import { ensureLayers, lookupRecord } from './layers.ts';
 import { withRootfs } from './rootfsView.ts';
+import { addUrlStep, isUrl } from './addUrl.ts';
+import { isHeredocSource, writeHeredocFiles } from './heredocFiles.ts';
 import type { StepContext } from './solve.ts';
 import type { FileSelection, FileSource } from './types.ts';
 
-interface CopyPlan {
+export interface CopyPlan {
   sources: string[];
   dest: string;
   chmod: string | undefined;
@@ -40,16 +42,21 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
     workdir: s.config.config.WorkingDir || '/',
     exclude: ins.exclude.map(w),
   };
+  if (ins.sources.length > 1 && !plan.dest.endsWith('/')) {
+    throw new TsbuildError('PARSE_SYNTAX', `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`, { range: ins.range });
+  }
   const def = { op: ins.kind, dest: plan.dest, workdir: plan.dest.startsWith('/') ? '' : plan.workdir, owner: plan.owner, chmod: plan.chmod ?? null, parents: ins.parents, link: ins.link };
+  if (ins.kind === 'ADD' && plan.sources.some(isUrl)) return addUrlStep(s, ins, sc, plan, def, copyHistory(ins, plan));
+  if (ins.heredocs.length > 0 && ins.sources.some(isHeredocSource)) return heredocCopy(s, ins, sc, plan, def, env);
   if (ins.from === undefined) {
     const src = await sc.context();
     const sel = await src.select(plan.sources, { exclude: plan.exclude, parents: ins.parents });
     const digest = await src.digest(sel, { ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}) });
-    return cachedCopy(s, copyHistory(ins.kind, plan), sc, stepKey(s.key, { ...def, digest }), (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
+    return cachedCopy(s, copyHistory(ins, plan), sc, stepKey(s.key, { ...def, digest }), (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
   }
   const from = await resolveFrom(ins.from, sc);
   const key = stepKey(s.key, { ...def, from: from.key, sources: plan.sources, exclude: plan.exclude });
-  return cachedCopy(s, copyHistory(ins.kind, plan), sc, key, (layerDir, lowers) =>
+  return cachedCopy(s, copyHistory(ins, plan), sc, key, (layerDir, lowers) =>
     withRootfs(sc, from.layers, async (merged) => {
       const src = await sc.deps.files.rootfs(merged);
       try {
@@ -63,7 +70,26 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
 }
 
 function copySel(src: FileSource, sel: FileSelection, layerDir: string, lowerDirs: string[], plan: CopyPlan, ins: CopyInstruction): Promise<void> {
-  return src.copy(sel, layerDir, plan.dest, { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD', chownGiven: ins.chown !== undefined, lowerDirs });
+  // --link: the layer is made on its own, not on top of the image (BuildKit's rebased copy):
+  // new parent directories are 0755 root and the image's symlinks are not followed.
+  return src.copy(sel, layerDir, plan.dest, { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD', chownGiven: ins.chown !== undefined, lowerDirs: ins.link ? [] : lowerDirs });
+}
+
+/** heredocCopy runs `COPY <<EOF dest`: the bodies become files in a scratch dir, copied with COPY's rules. */
+async function heredocCopy(s: StageState, ins: CopyInstruction, sc: StepContext, plan: CopyPlan, def: Record<string, unknown>, env: Map<string, string>): Promise<StageState> {
+  const docs = await writeHeredocFiles(ins, sc.deps.tmpDir, sc.deps.expand, env);
+  try {
+    const src = await sc.deps.files.rootfs(docs.dir);
+    try {
+      const sel = await src.select(docs.names, { exclude: [], parents: false });
+      const digest = await src.digest(sel, { ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}) });
+      return await cachedCopy(s, copyHistory(ins, plan), sc, stepKey(s.key, { ...def, heredocs: docs.names, digest }), (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
+    } finally {
+      await src.close();
+    }
+  } finally {
+    await docs.cleanup();
+  }
 }
 
 async function cachedCopy(s: StageState, createdBy: string, sc: StepContext, key: Digest, write: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<StageState> {
@@ -93,7 +119,7 @@ async function cachedCopy(s: StageState, createdBy: string, sc: StepContext, key
 }
 
 /** writeLayer gives fn a fresh layer dir (and the image's layer dirs, topmost first), then commits it. */
-async function writeLayer(s: StageState, sc: StepContext, fn: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<LayerBlob | null> {
+export async function writeLayer(s: StageState, sc: StepContext, fn: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<LayerBlob | null> {
   await ensureLayers(sc, s.layers);
   const dir = join(sc.deps.tmpDir, `copy-${randomBytes(6).toString('hex')}`);
   await mkdir(dir, { recursive: true });
@@ -117,7 +143,7 @@ async function resolveOwner(s: StageState, chown: string | undefined, sc: StepCo
   return withRootfs(sc, s.layers, (merged) => resolveChown(merged, chown));
 }
 
-async function resolveFrom(from: string, sc: StepContext): Promise<{ key: Digest; layers: readonly LayerBlob[] }> {
+export async function resolveFrom(from: string, sc: StepContext): Promise<{ key: Digest; layers: readonly LayerBlob[] }> {
   const stage = findStage(sc.plan.stages, from, Number(sc.step.id.split('.')[0]));
   const src = stage ? await sc.stageResult(stage.index) : await imageSource(from, sc);
   if (src.layers.length === 0) throw new TsbuildError('COPY_SOURCE_MISSING', `--from=${from}: the source has no files`);
@@ -131,8 +157,11 @@ async function imageSource(ref: string, sc: StepContext): Promise<{ key: Digest;
 
 /**
  * copyHistory is the created_by of a COPY/ADD as Docker 20.10's BuildKit writes it: the
- * keyword, the sources and the destination after variable expansion, no flags.
+ * keyword, the sources and the destination after variable expansion, no flags; a heredoc
+ * source reads `<<NAME` (BuildKit's dockerfile:1.4 form).
  */
-function copyHistory(kind: 'COPY' | 'ADD', plan: CopyPlan): string {
-  return `${kind} ${[...plan.sources, plan.dest].join(' ')} # buildkit`;
+function copyHistory(ins: CopyInstruction, plan: CopyPlan): string {
+  const docs = [...ins.heredocs];
+  const sources = plan.sources.map((src) => (isHeredocSource(src) && docs.length ? `<<${docs.shift()!.name}` : src));
+  return `${ins.kind} ${[...sources, plan.dest].join(' ')} # buildkit`;
 }

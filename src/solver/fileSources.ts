@@ -4,6 +4,7 @@ import { BuildContext } from '../context/BuildContext.ts';
 import { copyInto } from '../context/copyInto.ts';
 import { addInto } from '../context/add.ts';
 import { lowerFromDirs } from '../context/lower.ts';
+import { parseChmod, type ChmodSpec } from '../context/chmod.ts';
 import type { Selection } from '../context/types.ts';
 import type { StoreDirs } from '../store/types.ts';
 import type { FileSelection, FileSource, FileSourceFactory } from './types.ts';
@@ -23,7 +24,7 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
       const o = {
         workdir: opts.workdir,
         chown: { uid: opts.uid, gid: opts.gid },
-        ...(opts.chmod !== undefined ? { chmod: opts.chmod } : {}),
+        ...(opts.chmod !== undefined ? { chmod: dockerChmod(opts.chmod) } : {}),
         lower: lowerFromDirs(opts.lowerDirs),
       };
       // ADD extracts local archives (detected by content); COPY never does.
@@ -37,6 +38,19 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
       if (flush) await ctx.saveStatCache();
     },
   };
+}
+
+/**
+ * dockerChmod is --chmod as Docker 20.10's BuildKit applies it: an octal mode sets the
+ * permission bits (setuid, setgid and sticky are dropped: BuildKit passes the value as a Go
+ * os.FileMode) of every copied file and directory, but directories the copy has to create
+ * keep 0755. Symbolic modes (later BuildKit) go to parseChmod unchanged.
+ */
+export function dockerChmod(flag: string): ChmodSpec {
+  const spec = parseChmod(flag);
+  if (spec.octal === undefined) return spec;
+  const mode = spec.octal & 0o777;
+  return { text: spec.text, octal: undefined, apply: () => mode };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Digest } from '../core/digest.ts';
+import type { Digest, DiffID } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
 import type { CacheRecord } from '../cache/types.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
@@ -35,4 +35,23 @@ export async function ensureLayers(sc: StepContext, layers: readonly LayerBlob[]
     await ensureBlobs(sc, [l]);
     await sc.deps.snapshotter.ensure(l.diffID, () => sc.deps.store.open(l.digest));
   }
+}
+
+/**
+ * overlayParents gives the diffIDs to stack as overlay lowers for layers (base first). A layer
+ * that occurs twice (the empty layer of two WORKDIRs, the same COPY repeated after a RUN
+ * removed it) is kept only at its topmost position: overlayfs refuses a lowerdir listed
+ * twice, and since the upper copy re-applies every change of the lower one, dropping the
+ * lower copy leaves the merged view unchanged.
+ */
+export function overlayParents(layers: readonly LayerBlob[]): DiffID[] {
+  const seen = new Set<DiffID>();
+  const out: DiffID[] = [];
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const d = layers[i]!.diffID;
+    if (seen.has(d)) continue;
+    seen.add(d);
+    out.push(d);
+  }
+  return out.reverse();
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { LayerBlob, ActiveSnapshot } from '../snapshot/types.ts';
-import { ensureLayers } from './layers.ts';
+import { ensureLayers, overlayParents } from './layers.ts';
 import type { StepContext } from './solve.ts';
 
 /**
@@ -12,7 +12,7 @@ import type { StepContext } from './solve.ts';
 export async function withRootfs<T>(sc: StepContext, layers: readonly LayerBlob[], fn: (merged: string, active: ActiveSnapshot) => Promise<T>): Promise<T> {
   await ensureLayers(sc, layers);
   const dir = join(sc.deps.tmpDir, `view-${randomBytes(6).toString('hex')}`);
-  const active = await sc.deps.snapshotter.prepare(dir, layers.map((l) => l.diffID));
+  const active = await sc.deps.snapshotter.prepare(dir, overlayParents(layers));
   try {
     await active.mount();
     return await fn(active.merged, active);

@@ -10,8 +10,9 @@ import { secureJoin } from '../sys/secureJoin.ts';
 import { resolveUser } from '../executor/resolveUser.ts';
 import type { MountSpec } from '../executor/types.ts';
 import { stepKey } from './keys.ts';
-import { ensureLayers, lookupRecord } from './layers.ts';
+import { ensureLayers, lookupRecord, overlayParents } from './layers.ts';
 import { logStream } from './logStream.ts';
+import { attachMounts, planMounts, type MountPlan } from './runMounts.ts';
 import type { StepContext } from './solve.ts';
 
 interface RunPlan {
@@ -31,7 +32,9 @@ interface RunPlan {
 /** runStep runs a RUN instruction in a container over the stage's layers, or reuses its cached layer. */
 export async function runStep(s: StageState, ins: RunInstruction, sc: StepContext): Promise<StageState> {
   const plan = planRun(s, ins, sc);
-  const key = stepKey(s.key, { op: 'run', args: plan.args, env: plan.env, user: plan.user, cwd: plan.cwd, network: plan.network, scripts: plan.scripts });
+  const env = scope(s);
+  const mountPlan = await planMounts(s, ins, sc, (t) => sc.deps.expand.word(t, env));
+  const key = stepKey(s.key, { op: 'run', args: plan.args, env: plan.env, user: plan.user, cwd: plan.cwd, network: plan.network, scripts: plan.scripts, ...(mountPlan.key.length ? { mounts: mountPlan.key } : {}) });
   const createdBy = `RUN ${plan.argEnv.length ? `|${plan.argEnv.length} ${plan.argEnv.join(' ')} ` : ''}${plan.args.join(' ')} # buildkit`;
   const ev = sc.deps.events;
   const next = cloneState(s);
@@ -48,7 +51,7 @@ export async function runStep(s: StageState, ins: RunInstruction, sc: StepContex
   return sc.limit(async () => {
     ev.emit({ type: 'step.start', step: sc.step, at: Date.now() });
     const t0 = Date.now();
-    const layer = await execute(s, plan, sc, ins);
+    const layer = await execute(s, plan, sc, ins, mountPlan);
     const created = sc.created();
     const rec = { key, layer, created, createdBy };
     await sc.deps.cache.put(rec);
@@ -80,14 +83,16 @@ function planRun(s: StageState, ins: RunInstruction, sc: StepContext): RunPlan {
     if (heredocOnly) {
       const content = h.chomp ? h.content.replace(/^\t+/gm, '') : h.content;
       if (content.startsWith('#!')) {
+        // BuildKit mounts the script at /dev/pipes/NAME and runs that path through the shell.
         scripts.push({ name: h.name, content });
-        args = [`/dev/pipes/${h.name}`];
+        args = [...(cfg.Shell ?? ['/bin/sh', '-c']), `/dev/pipes/${h.name}`];
       } else {
         args = [...(cfg.Shell ?? ['/bin/sh', '-c']), content];
       }
     } else {
-      const bodies = ins.heredocs.map((d) => `${d.content}${d.name}\n`).join('');
-      args = [...(cfg.Shell ?? ['/bin/sh', '-c']), `${ins.cmd.command}\n${bodies}`];
+      // As BuildKit: the command line, then each body and its terminator, newline-joined.
+      const full = ins.heredocs.reduce((acc, d) => `${acc}\n${d.content}${d.name}`, ins.cmd.command);
+      args = [...(cfg.Shell ?? ['/bin/sh', '-c']), full];
     }
   } else {
     args = commandArgs(ins.cmd, cfg.Shell);
@@ -121,11 +126,12 @@ function networkMode(v: string): 'host' | 'none' {
   throw new TsbuildError('PARSE_FLAG', `unsupported RUN --network=${v}: want default, host or none`);
 }
 
-async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunInstruction) {
+async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunInstruction, mountPlan: MountPlan) {
   const { deps } = sc;
   await ensureLayers(sc, s.layers);
   const dir = join(deps.tmpDir, `run-${randomBytes(6).toString('hex')}`);
-  const active = await deps.snapshotter.prepare(dir, s.layers.map((l) => l.diffID));
+  const active = await deps.snapshotter.prepare(dir, overlayParents(s.layers));
+  let releaseMounts = async () => {};
   try {
     await active.mount();
     const user = await resolveUser(active.merged, plan.user);
@@ -137,6 +143,9 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
       await chmod(f, 0o755);
       mounts.push({ destination: `/dev/pipes/${sc2.name}`, type: 'bind', source: f, options: ['rbind', 'ro'] });
     }
+    const attached = await attachMounts(mountPlan, active.merged, sc, join(dir, 'mounts'));
+    releaseMounts = attached.release;
+    mounts.push(...attached.specs);
     const status = await deps.executor.run({
       id: `tsbuild-${randomBytes(6).toString('hex')}`,
       rootfs: active.merged,
@@ -161,6 +170,7 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
       stubs: status.createdStubs ?? [],
     });
   } finally {
+    await releaseMounts();
     await active.remove();
     await rm(dir, { recursive: true, force: true });
   }

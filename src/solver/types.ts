@@ -99,9 +99,14 @@ export interface SolverDeps {
   now: () => Date;
 }
 
+/** SecretSource is where a --secret's bytes come from; they are read only when a RUN mounts it. */
+export type SecretSource = { path: string } | { value: string };
+
 /** BuildOptions are a build's user-chosen settings. */
 export interface BuildOptions {
   buildArgs: ReadonlyMap<string, string>;
+  /** --secret id → source, for RUN --mount=type=secret (never part of a cache key, layer or history). */
+  secrets?: ReadonlyMap<string, SecretSource>;
   target?: string;
   noCache: boolean;
   network: 'host' | 'none';

@@ -9,7 +9,7 @@ import type { LayerBlob } from '../snapshot/types.ts';
 import { resolveChown } from './chownUser.ts';
 import { stepKey } from './keys.ts';
 import { cachedLayerStep, emptyLayer } from './layerStep.ts';
-import { ensureLayers } from './layers.ts';
+import { ensureLayers, overlayParents } from './layers.ts';
 import type { StepContext } from './solve.ts';
 
 /**
@@ -36,7 +36,7 @@ export async function workdirStep(s: StageState, ins: WorkdirInstruction, sc: St
 async function makeWorkdir(s: StageState, sc: StepContext, wd: string, user: string): Promise<LayerBlob | null> {
   await ensureLayers(sc, s.layers);
   const dir = join(sc.deps.tmpDir, `workdir-${randomBytes(6).toString('hex')}`);
-  const active = await sc.deps.snapshotter.prepare(dir, s.layers.map((l) => l.diffID));
+  const active = await sc.deps.snapshotter.prepare(dir, overlayParents(s.layers));
   try {
     await active.mount();
     const host = await secureJoin(active.merged, wd);

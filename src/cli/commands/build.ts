@@ -3,6 +3,7 @@ import { resolve, basename } from 'node:path';
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs, parseKeyValues } from '../args.ts';
+import { parseSecrets } from '../secrets.ts';
 import { createRenderer, type ProgressMode } from '../../ui/createRenderer.ts';
 import { openBuilder } from '../wire.ts';
 import { parseCacheSpec, parseOutputSpec } from '../buildOutputs.ts';
@@ -15,6 +16,7 @@ Options:
   -f, --file FILE          Buildfile (default: CONTEXT/Buildfile, else CONTEXT/Dockerfile)
   -t, --tag NAME[:TAG]     name the image (repeatable)
       --build-arg K[=V]    set a build-time variable (repeatable)
+      --secret id=ID,src=FILE|env=NAME  expose a secret to RUN --mount=type=secret (repeatable)
       --target STAGE       build up to this stage
       --no-cache           do not use cached steps
       --network MODE       host (default) or none for RUN steps
@@ -35,6 +37,7 @@ export const buildCommand: Command = async (argv, ctx) => {
     file: { type: 'string', short: 'f' },
     tag: { type: 'string', short: 't', multiple: true },
     'build-arg': { type: 'string', multiple: true },
+    secret: { type: 'string', multiple: true },
     target: { type: 'string' },
     'no-cache': { type: 'boolean' },
     network: { type: 'string' },
@@ -83,6 +86,7 @@ export const buildCommand: Command = async (argv, ctx) => {
       tags,
       options: {
         buildArgs: parseKeyValues(values['build-arg'], ctx.env, 'build-arg'),
+        secrets: parseSecrets(values.secret, ctx.env),
         ...(values.target ? { target: values.target } : {}),
         noCache: Boolean(values['no-cache']),
         network: network === 'none' ? 'none' : 'host',

@@ -1,0 +1,68 @@
+import { copyInto } from '../context/copyInto.ts';
+import { fetchUrl, type FetchedUrl } from '../context/fetchUrl.ts';
+import { lowerFromDirs } from '../context/lower.ts';
+import type { Selection } from '../context/types.ts';
+import { sha256Of, type Digest } from '../core/digest.ts';
+import { TsbuildError } from '../core/errors.ts';
+import type { CopyInstruction } from '../parser/types.ts';
+import type { StageState } from '../planner/state.ts';
+import { canonicalJson } from '../oci/canonicalJson.ts';
+import { writeLayer, type CopyPlan } from './copyStep.ts';
+import { dockerChmod } from './fileSources.ts';
+import { stepKey } from './keys.ts';
+import { cachedLayerStep } from './layerStep.ts';
+import type { StepContext } from './solve.ts';
+
+/** isUrl tells an ADD source that is downloaded rather than read from the context. */
+export function isUrl(source: string): boolean {
+  return /^https?:\/\//i.test(source);
+}
+
+/**
+ * addUrlStep runs `ADD <url>... dest`: each URL is downloaded (hashed as it streams, checked
+ * against --checksum) and written like a COPY of a file named after the URL path, mode 0600
+ * unless --chmod, never unpacked (Docker does not extract remote archives). The cache key
+ * covers the downloaded content, or only the checksum when --checksum is given, in which case
+ * a cache hit needs no download.
+ */
+export async function addUrlStep(s: StageState, ins: CopyInstruction, sc: StepContext, plan: CopyPlan, def: Record<string, unknown>, createdBy: string): Promise<StageState> {
+  if (!plan.sources.every(isUrl)) {
+    throw new TsbuildError('USAGE', 'ADD mixing URLs and local sources in one instruction is not supported', { range: ins.range, hint: 'split it into one ADD for the URLs and one for the local files' });
+  }
+  const checksum = ins.checksum === undefined ? undefined : sc.deps.expand.word(ins.checksum, new Map());
+  let fetched: FetchedUrl[] | undefined;
+  const download = async () => (fetched ??= await fetchAll(plan.sources, sc, checksum));
+  try {
+    const content = checksum !== undefined && plan.sources.length === 1
+      ? { checksum }
+      : (await download()).map((f) => ({ url: f.url, digest: f.digest }));
+    const key = stepKey(s.key, { ...def, urls: plan.sources, content: sha256Of(canonicalJson(content)) as Digest });
+    return await cachedLayerStep(s, sc, key, createdBy, async () => {
+      const files = await download();
+      const sel: Selection = { sources: files.flatMap((f) => f.selection.sources), multiple: files.length > 1, parents: false };
+      return writeLayer(s, sc, async (layerDir, lowerDirs) => {
+        await copyInto(sel, layerDir, plan.dest, {
+          workdir: plan.workdir,
+          chown: plan.owner,
+          ...(plan.chmod !== undefined ? { chmod: dockerChmod(plan.chmod) } : {}),
+          lower: lowerFromDirs(lowerDirs),
+        });
+      });
+    });
+  } finally {
+    for (const f of fetched ?? []) await f.cleanup();
+  }
+}
+
+async function fetchAll(urls: string[], sc: StepContext, checksum: string | undefined): Promise<FetchedUrl[]> {
+  const out: FetchedUrl[] = [];
+  try {
+    for (const url of urls) {
+      out.push(await fetchUrl(url, { tmpDir: sc.deps.tmpDir, ...(checksum !== undefined ? { checksum } : {}), ...(sc.opts.signal ? { signal: sc.opts.signal } : {}) }));
+    }
+  } catch (e) {
+    for (const f of out) await f.cleanup();
+    throw e;
+  }
+  return out;
+}
