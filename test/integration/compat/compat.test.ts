@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempRoot, tsbuild, type TempRoot } from '../../helpers/cli.ts';
 import { configSubset, flatten, historySubset, listing, stableJson, type FsTree } from '../../helpers/fslisting.ts';
@@ -58,6 +58,14 @@ async function runCase(c: Case): Promise<void> {
       config: stableJson(configSubset(img.config.config)),
       history: stableJson(historySubset(img.config.history)),
     };
+    // COMPAT_GOT=DIR saves what tsbuild produced (to review a hand-written expectation).
+    if (process.env.COMPAT_GOT) {
+      const dir = join(process.env.COMPAT_GOT, c.name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'fs.txt'), got.fs);
+      writeFileSync(join(dir, 'config.json'), got.config);
+      writeFileSync(join(dir, 'history.json'), got.history);
+    }
     const want = { fs: expected(c, 'fs.txt'), config: expected(c, 'config.json'), history: expected(c, 'history.json') };
     expect(got).toEqual(want);
   } finally {
