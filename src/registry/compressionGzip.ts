@@ -29,6 +29,12 @@ const SAMPLE = 64 << 10;
  */
 const MATCH_GAIN = 0.97;
 
+/** CODE_GAIN: a block without repeats is Huffman-coded only when that saves this much of its sample; else it is stored (a copy). */
+const CODE_GAIN = 0.98;
+
+/** Strategy is how one block is deflated. */
+type Strategy = 'lz77' | 'huffman' | 'store';
+
 /** The gzip header Node's zlib writes: no mtime, no name, OS unix. */
 const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]);
 
@@ -39,7 +45,7 @@ const deflateRaw = promisify<zlib.InputType, zlib.ZlibOptions, Buffer>(zlib.defl
  * into GZIP_BLOCK blocks, each deflated on libuv's thread pool (primed with the last
  * 32 KiB of the block before it, ended with a sync flush, the last one with the final
  * bit), and the raw deflate streams are concatenated in order behind one header, as
- * pigz does. Each block's strategy (LZ77 at GZIP_LEVEL or Huffman only) is chosen
+ * pigz does. Each block's strategy (LZ77 at GZIP_LEVEL, Huffman only, or stored) is chosen
  * from its own bytes, so the output depends only on the input and zlib: the same tar
  * gives the same blob on any machine, whatever the number of CPUs.
  */
@@ -83,23 +89,30 @@ async function* gzipChunks(input: Readable, inFlight: number): AsyncGenerator<Bu
 /** deflateBlock deflates one block: ended by a sync flush (byte-aligned, not final) unless it is the last. */
 async function deflateBlock(block: Buffer, prev: Buffer | undefined, last: boolean): Promise<Buffer> {
   const strategy = await chooseStrategy(block);
-  return deflateRaw(block, {
-    level: GZIP_LEVEL,
-    strategy,
-    finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-    ...(prev && strategy !== constants.Z_HUFFMAN_ONLY ? { dictionary: prev.subarray(Math.max(0, prev.length - DICTIONARY)) } : {}),
-  });
+  const finishFlush = last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH;
+  switch (strategy) {
+    case 'store':
+      return deflateRaw(block, { level: 0, finishFlush });
+    case 'huffman':
+      return deflateRaw(block, { level: GZIP_LEVEL, strategy: constants.Z_HUFFMAN_ONLY, finishFlush });
+    case 'lz77':
+      return deflateRaw(block, { level: GZIP_LEVEL, finishFlush, ...(prev ? { dictionary: prev.subarray(Math.max(0, prev.length - DICTIONARY)) } : {}) });
+  }
 }
 
-/** chooseStrategy compresses the block's head both ways and keeps LZ77 only where it pays (MATCH_GAIN). */
-async function chooseStrategy(block: Buffer): Promise<number> {
+/**
+ * chooseStrategy compresses the block's head with LZ77 and with Huffman coding
+ * alone, and keeps the cheapest strategy that pays (MATCH_GAIN, CODE_GAIN).
+ */
+async function chooseStrategy(block: Buffer): Promise<Strategy> {
   const sample = block.subarray(0, SAMPLE);
-  if (sample.length === 0) return constants.Z_DEFAULT_STRATEGY;
+  if (sample.length === 0) return 'lz77';
   const [lz, huff] = await Promise.all([
     deflateRaw(sample, { level: GZIP_LEVEL }),
     deflateRaw(sample, { level: GZIP_LEVEL, strategy: constants.Z_HUFFMAN_ONLY }),
   ]);
-  return lz.length <= huff.length * MATCH_GAIN ? constants.Z_DEFAULT_STRATEGY : constants.Z_HUFFMAN_ONLY;
+  if (lz.length <= huff.length * MATCH_GAIN) return 'lz77';
+  return huff.length <= sample.length * CODE_GAIN ? 'huffman' : 'store';
 }
 
 /** crc32 is zlib's CRC-32 (native in Node ≥ 20.15; a table-driven fallback before that). */
