@@ -60,12 +60,12 @@ describe.each(['registry', 'local'])('shared build cache (%s)', (kind) => {
     const from = kind === 'registry' ? `type=registry,ref=${reg.host}/app:cache-${kind}` : `type=local,src=${cacheDir}`;
 
     const a = await ok(['--root', rootA, 'build', '--progress=json', '-t', `${reg.host}/app:${kind}`, '--push', '--cache-to', to, context(base)]);
-    expect(steps(a.stderr).ran).toHaveLength(4);
+    expect(steps(a.stderr).ran).toHaveLength(5);
 
     const b = await ok(['--root', rootB, 'build', '--progress=json', '-t', `app:${kind}`, '--cache-from', from, context(base)]);
     const sb = steps(b.stderr);
     expect(sb.ran).toEqual([]);
-    expect(sb.cached).toEqual(['RUN echo built > /b && sleep 0.2', 'COPY app.txt ./', 'COPY --from=build /b /b', 'RUN cat /b /app/app.txt > /out']);
+    expect(sb.cached).toEqual(['RUN echo built > /b && sleep 0.2', 'WORKDIR /app', 'COPY app.txt ./', 'COPY --from=build /b /b', 'RUN cat /b /app/app.txt > /out']);
     expect(b.stdout.trim()).toBe(a.stdout.trim());
     expect(imageOf(rootB, `app:${kind}`).config.rootfs.diff_ids).toEqual(imageOf(rootA, `${reg.host}/app:${kind}`).config.rootfs.diff_ids);
 
