@@ -143,5 +143,5 @@ const PREDEFINED = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_pr
 
 function warnUnusedArgs(deps: SolverDeps, opts: BuildOptions, used: Set<string>, plan: BuildPlan): void {
   const unused = [...opts.buildArgs.keys()].filter((k) => !used.has(k) && !plan.globalArgs.has(k) && !PREDEFINED.has(k));
-  if (unused.length > 0) deps.events.emit({ type: 'warning', message: `one or more build-args [${unused.sort().join(' ')}] were not consumed`, at: Date.now() });
+  if (unused.length > 0) deps.events.emit({ type: 'warning', message: `One or more build-args [${unused.sort().join(' ')}] were not consumed`, at: Date.now() });
 }

@@ -43,7 +43,7 @@ export interface SecretSpec {
 export interface CaseSpec {
   /** What the case checks (one line). */
   description: string;
-  /** `docker` when expected/ was recorded, or `hand-written: <why>`. */
+  /** `docker` (optionally with a note) when expected/ was recorded, or `hand-written: <why>`. */
   reference: string;
   buildArgs?: string[];
   /** Environment of the build (for `--build-arg K` without a value, and secrets from env). */
