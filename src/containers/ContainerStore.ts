@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../store/atomicFile.ts';
 import type { LocalStore } from '../store/types.ts';
 import { isAlive } from './liveness.ts';
 import { VALID_NAME, randomName } from './names.ts';
-import type { ContainerRecord, ContainerView } from './types.ts';
+import type { ContainerRecord, ContainerState, ContainerView } from './types.ts';
 
 const ID_RE = /^[0-9a-f]{64}$/;
 const RECORD = 'container.json';
@@ -95,6 +95,29 @@ export class ContainerStore {
       fn(rec);
       await this.#write(rec);
       return rec;
+    });
+  }
+
+  /**
+   * claim makes the calling process the container's supervisor: under the lock,
+   * a container some other live process supervises throws CONTAINER_RUNNING;
+   * otherwise the status becomes `running` with owner's pid and start time (the
+   * rest of the state is kept until the process has started). Returns the state
+   * it had, to put back if starting fails early.
+   */
+  async claim(id: string, owner: { pid: number; pidStart?: number }): Promise<ContainerState> {
+    return this.#store.withLock(LOCK, async () => {
+      const rec = await this.#read(id);
+      if (!rec) throw new TsbuildError('CONTAINER_NOT_FOUND', `No such container: ${id}`);
+      if ((await this.view(rec)).state.status === 'running') {
+        throw new TsbuildError('CONTAINER_RUNNING', `container ${rec.name} is already running`);
+      }
+      const prev = structuredClone(rec.state);
+      rec.state = { ...rec.state, status: 'running', pid: owner.pid };
+      if (owner.pidStart !== undefined) rec.state.pidStart = owner.pidStart;
+      else delete rec.state.pidStart;
+      await this.#write(rec);
+      return prev;
     });
   }
 

@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { TsbuildError } from '../core/errors.ts';
-import { resolveUser } from '../executor/resolveUser.ts';
-import type { ExitStatus } from '../executor/types.ts';
+import { resolveUser, type ResolvedUser } from '../executor/resolveUser.ts';
+import type { ExitStatus, RunSpec } from '../executor/types.ts';
+import type { ActiveSnapshot } from '../snapshot/types.ts';
 import { rootfsDir } from './createContainer.ts';
 import type { ContainerDeps } from './deps.ts';
 import { processStartTime } from './liveness.ts';
 import { makeMountStubs } from './mountStubs.ts';
 import { processEnv } from './runConfig.ts';
-import type { ContainerView } from './types.ts';
+import type { ContainerState, ContainerView } from './types.ts';
 
 /** StartIO is where the container's stdio goes; a terminal (-t) needs all three inherited. */
 export interface StartIO {
@@ -29,61 +30,79 @@ export function hostnameOf(c: { id: string }): string {
 
 /**
  * startContainer runs c's process in the foreground of this process, which
- * supervises it: the overlay is mounted, the record says `running` with this
- * process's pid (so `ps` and `rm -f` elsewhere find it), the executor runs the
- * process with c's config, and when it ends the overlay is unmounted and the
- * record says `exited` with the exit code. Aborting signal (SIGINT/SIGTERM, as
- * `rm -f` sends) kills the container. A process that cannot start (no such
- * executable) throws RUNTIME with exit status 127 (126: not executable), as Docker.
+ * supervises it. The record is claimed first (status `running` with this
+ * process's pid, so `ps` and `rm -f` elsewhere find it, and no second
+ * supervisor can start it), then the overlay is mounted, mount-point stubs are
+ * made and recorded with the start time, and the executor runs the process.
+ * When it ends the overlay is unmounted and the record says `exited` with the
+ * exit code; if starting failed before the process existed (unknown user, say)
+ * the previous state is put back. Aborting signal (SIGINT/SIGTERM, as `rm -f`
+ * sends) kills the container. A process that cannot be executed throws RUNTIME
+ * with exit status 127 (126: not executable), as Docker.
  */
 export async function startContainer(deps: ContainerDeps, c: ContainerView, io: StartIO, signal?: AbortSignal): Promise<ExitStatus> {
-  if (!deps.executor) throw new TsbuildError('INTERNAL', 'start container: no executor wired');
-  if (c.state.status === 'running') throw new TsbuildError('CONTAINER_RUNNING', `container ${c.name} is already running`);
-  const active = await deps.snapshotter.reopen(rootfsDir(c), c.image.layers);
-  let status: ExitStatus = { exitCode: 255 };
+  const executor = deps.executor;
+  if (!executor) throw new TsbuildError('INTERNAL', 'start container: no executor wired');
+  const pidStart = await processStartTime(process.pid);
+  const prev = await deps.containers.claim(c.id, { pid: process.pid, ...(pidStart !== undefined ? { pidStart } : {}) });
+  let status: ExitStatus | undefined;
+  let active: ActiveSnapshot | undefined;
   try {
+    active = await deps.snapshotter.reopen(rootfsDir(c), c.image.layers);
     await active.mount();
     const stubs = await makeMountStubs(active.merged);
     const user = await resolveUser(active.merged, c.config.User ?? '');
-    const pid = process.pid;
-    const pidStart = await processStartTime(pid);
     await deps.containers.update(c.id, (r) => {
       r.stubs = [...new Set([...r.stubs, ...stubs])];
-      r.state = { status: 'running', pid, ...(pidStart !== undefined ? { pidStart } : {}), startedAt: deps.now().toISOString() };
+      r.state = { status: 'running', pid: process.pid, ...(pidStart !== undefined ? { pidStart } : {}), startedAt: deps.now().toISOString() };
     });
-    status = await deps.executor.run({
-      id: c.id,
-      rootfs: active.merged,
-      process: {
-        args: [c.path, ...c.args],
-        env: processEnv(c.config, hostnameOf(c), c.hostConfig.tty),
-        cwd: c.config.WorkingDir || '/',
-        uid: user.uid,
-        gid: user.gid,
-        ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}),
-        ...(c.hostConfig.tty ? { terminal: true } : {}),
-      },
-      network: c.hostConfig.network,
-      hostname: hostnameOf(c),
-      stateDir: stateDir(c),
-      stdin: io.stdin,
-      stdout: io.stdout,
-      stderr: io.stderr,
-      ...(signal ? { signal } : {}),
-    }).catch((e: unknown) => { throw startError(e); });
+    status = { exitCode: 255 };
+    status = await executor.run(runSpec(c, active.merged, user, io, signal)).catch((e: unknown) => { throw startError(e); });
     return status;
   } catch (e) {
-    if (e instanceof TsbuildError) status = { exitCode: e.exitCode === 1 ? 255 : e.exitCode };
+    if (status && e instanceof TsbuildError) status = { exitCode: e.exitCode === 1 ? 255 : e.exitCode };
     throw e;
   } finally {
-    await active.unmount();
+    await active?.unmount();
     await deps.containers.update(c.id, (r) => {
-      if (r.state.status !== 'running' || r.state.pid !== process.pid) return;
-      r.state = { ...r.state, status: 'exited', exitCode: status.exitCode, finishedAt: deps.now().toISOString(), ...(status.signal ? { signal: status.signal } : {}) };
-      delete r.state.pid;
-      delete r.state.pidStart;
+      if (r.state.pid !== process.pid) return;
+      r.state = status ? exited(r.state, status, deps.now()) : prev;
     });
   }
+}
+
+/** exited is the state after the process ended with status. */
+function exited(s: ContainerState, status: ExitStatus, now: Date): ContainerState {
+  const out: ContainerState = { ...s, status: 'exited', exitCode: status.exitCode, finishedAt: now.toISOString() };
+  delete out.pid;
+  delete out.pidStart;
+  if (status.signal) out.signal = status.signal;
+  else delete out.signal;
+  return out;
+}
+
+/** runSpec is the executor's view of c: its process, hostname, network and state dir. */
+function runSpec(c: ContainerView, rootfs: string, user: ResolvedUser, io: StartIO, signal: AbortSignal | undefined): RunSpec {
+  return {
+    id: c.id,
+    rootfs,
+    process: {
+      args: [c.path, ...c.args],
+      env: processEnv(c.config, hostnameOf(c), c.hostConfig.tty),
+      cwd: c.config.WorkingDir || '/',
+      uid: user.uid,
+      gid: user.gid,
+      ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}),
+      ...(c.hostConfig.tty ? { terminal: true } : {}),
+    },
+    network: c.hostConfig.network,
+    hostname: hostnameOf(c),
+    stateDir: stateDir(c),
+    stdin: io.stdin,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    ...(signal ? { signal } : {}),
+  };
 }
 
 /** startError gives a runtime failure to start the process Docker's exit status (127 not found, 126 not executable). */

@@ -89,4 +89,19 @@ describe.runIf(isRoot && hasBusybox())('container lifecycle', () => {
     expect(again).toMatchObject({ code: 0, stdout: '2\n' });
     await h.ok('rm', 'again');
   });
+
+  test('only one process supervises a container; a start that fails early leaves it as it was', async () => {
+    const sleeper = h.background('run', '--name', 'solo', 'busybox', 'sleep', '100');
+    await h.waitStatus('solo', 'running');
+    const second = await h.cli('container', 'start', '-a', 'solo');
+    expect(second.code).toBe(1);
+    expect(second.stderr).toBe('error: container solo is already running\n');
+    await h.ok('rm', '-f', 'solo');
+    expect((await sleeper.done).code).toBe(137);
+
+    const bad = await h.cli('run', '--name', 'baduser', '-u', 'nobody-here', 'busybox', 'true');
+    expect(bad.stderr.split('\n')[0]).toBe('error: unable to find user nobody-here: no matching entries in passwd file');
+    expect((await h.ok('ps', '-a', '--format', '{{.Names}} {{.Status}}')).stdout).toContain('baduser Created\n');
+    await h.ok('rm', 'baduser');
+  });
 });
