@@ -1,7 +1,7 @@
 import { lstat, readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
-import { getAttribute } from '@napi-rs/xattr';
+import { getAttribute } from '../sys/xattr.ts';
 import { isErrno } from '../core/errors.ts';
 
 /** LowerStat describes a path of the image below the layer being written. */

@@ -1,4 +1,4 @@
-import { setAttributeSync } from '@napi-rs/xattr';
+import { setAttributeSync } from '../sys/xattr.ts';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';

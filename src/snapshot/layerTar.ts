@@ -1,4 +1,4 @@
-import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
+import { getAttributeSync, listAttributesSync } from '../sys/xattr.ts';
 import type { Stats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
