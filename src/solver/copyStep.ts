@@ -12,6 +12,7 @@ import type { LayerBlob } from '../snapshot/types.ts';
 import { stepKey } from './keys.ts';
 import { ensureLayers, lookupRecord } from './layers.ts';
 import { withRootfs } from './rootfsView.ts';
+import { emptyLayer } from './layerStep.ts';
 import { addUrlStep, isUrl } from './addUrl.ts';
 import { isHeredocSource, writeHeredocFiles } from './heredocFiles.ts';
 import type { StepContext } from './solve.ts';
@@ -125,7 +126,8 @@ export async function writeLayer(s: StageState, sc: StepContext, fn: (layerDir: 
   await mkdir(dir, { recursive: true });
   try {
     await fn(dir, s.layers.map((l) => sc.deps.snapshotter.layerDir(l.diffID)).reverse());
-    return await sc.deps.snapshotter.commitDir(dir, sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {});
+    // As BuildKit, a COPY that wrote nothing still has a (empty) layer.
+    return (await sc.deps.snapshotter.commitDir(dir, sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {})) ?? (await emptyLayer(sc));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@ import { stepKey } from './keys.ts';
 import { ensureLayers, lookupRecord, overlayParents } from './layers.ts';
 import { logStream } from './logStream.ts';
 import { attachMounts, planMounts, type MountPlan } from './runMounts.ts';
+import { emptyLayer } from './layerStep.ts';
 import type { StepContext } from './solve.ts';
 
 interface RunPlan {
@@ -51,7 +52,8 @@ export async function runStep(s: StageState, ins: RunInstruction, sc: StepContex
   return sc.limit(async () => {
     ev.emit({ type: 'step.start', step: sc.step, at: Date.now() });
     const t0 = Date.now();
-    const layer = await execute(s, plan, sc, ins, mountPlan);
+    // BuildKit commits a layer for every RUN, an empty one when nothing changed.
+    const layer = (await execute(s, plan, sc, ins, mountPlan)) ?? (await emptyLayer(sc));
     const created = sc.created();
     const rec = { key, layer, created, createdBy };
     await sc.deps.cache.put(rec);
