@@ -5,8 +5,7 @@ import { hexOf, type DiffID } from '../core/digest.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { tmpName } from '../store/atomicFile.ts';
 import type { ContentStore } from '../store/types.ts';
-import { applyLayer } from './applyLayer.ts';
-import { commitDir, type LayerAdopter } from './dirLayer.ts';
+import type { CommitDirOptions, LayerAdopter } from './dirLayer.ts';
 import { OverlayActive } from './OverlayActive.ts';
 import type { ActiveSnapshot, LayerBlob, Snapshotter } from './types.ts';
 
@@ -79,6 +78,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     const stage = tmpName(this.tmpDir, 'extract');
     await mkdir(join(stage, 'fs'), { recursive: true });
     try {
+      const { applyLayer } = await import('./applyLayer.ts');
       const got = await applyLayer(open(), join(stage, 'fs'), { whiteouts: 'overlay' });
       if (got.diffID !== diffID) throw new TsbuildError('DIGEST_MISMATCH', `extract layer: got DiffID ${got.diffID}, expected ${diffID}`);
       await this.#install(stage, diffID);
@@ -123,8 +123,8 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   }
 
   /** commitDir commits a plain directory (e.g. what COPY wrote) as a layer and adopts it. */
-  commitDir(dir: string, opts: Parameters<typeof commitDir>[2] = {}): Promise<LayerBlob | null> {
-    return commitDir(this.#store, dir, { ...opts, adopt: this });
+  commitDir(dir: string, opts: CommitDirOptions = {}): Promise<LayerBlob | null> {
+    return commitDirLazily(this.#store, dir, { ...opts, adopt: this });
   }
 
   async prepare(dir: string, parents: readonly DiffID[]): Promise<ActiveSnapshot> {
@@ -147,7 +147,13 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
       dir,
       snapshotsDir: this.snapshotsDir,
       lowerdirs: [...parents].reverse().map((p) => OverlaySnapshotter.lowerdir(p)),
-      commit: (upper, opts) => commitDir(this.#store, upper, { ...opts, adopt: this }),
+      commit: (upper, opts) => commitDirLazily(this.#store, upper, { ...opts, adopt: this }),
     });
   }
+}
+
+/** commitDirLazily loads the tar writer only when a layer is really written (a cached build writes none). */
+async function commitDirLazily(store: ContentStore, dir: string, opts: CommitDirOptions): Promise<LayerBlob | null> {
+  const { commitDir } = await import('./dirLayer.ts');
+  return commitDir(store, dir, opts);
 }

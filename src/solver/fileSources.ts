@@ -1,9 +1,6 @@
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BuildContext } from '../context/BuildContext.ts';
-import { copyInto } from '../context/copyInto.ts';
-import { addInto } from '../context/add.ts';
-import { lowerFromDirs } from '../context/lower.ts';
 import { parseChmod, type ChmodSpec } from '../context/chmod.ts';
 import type { Selection } from '../context/types.ts';
 import type { StoreDirs } from '../store/types.ts';
@@ -21,6 +18,10 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
       return ctx.digest((s as Sel).sel, { chown: { uid: opts.uid, gid: opts.gid }, ...(opts.chmod !== undefined ? { chmod: opts.chmod } : {}) });
     },
     async copy(s, layerDir, dest, opts) {
+      // Loaded only when a COPY/ADD really runs: ADD's archive code pulls in node-tar.
+      const [{ copyInto }, { addInto }, { lowerFromDirs }] = await Promise.all([
+        import('../context/copyInto.ts'), import('../context/add.ts'), import('../context/lower.ts'),
+      ]);
       const o = {
         workdir: opts.workdir,
         chown: { uid: opts.uid, gid: opts.gid },
