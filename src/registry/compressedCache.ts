@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hexOf, isDigest, type DiffID, type Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
@@ -57,27 +58,52 @@ export function isUncompressedLayer(mediaType: string): boolean {
 }
 
 /**
+ * findCompressed returns the record of a layer's compressed blob (gzip by default,
+ * or zstd) when the cache has one and the blob is still in the store. docker selects
+ * Docker's gzip media type (zstd has only the OCI one).
+ */
+export async function findCompressed(
+  store: ContentStore, cache: CompressedLayerCache, layer: Descriptor, docker: boolean, kind: LayerCompression = 'gzip',
+): Promise<CompressedRecord | undefined> {
+  const hit = await cache.get(layer.digest as string as DiffID, kind);
+  return hit && (await store.has(hit.digest)) ? { ...hit, mediaType: compressedMediaType(kind, docker) } : undefined;
+}
+
+/**
+ * compressToStore compresses an uncompressed layer (whose digest is its DiffID)
+ * into the store by streaming, and records it. With also, the compressed bytes are
+ * piped there too as they are made (an upload, for instance), with backpressure;
+ * destroying also detaches it and the store's copy goes on.
+ */
+export async function compressToStore(
+  store: ContentStore, cache: CompressedLayerCache, layer: Descriptor, docker: boolean, kind: LayerCompression, also?: Writable,
+): Promise<CompressedRecord> {
+  const w = await store.writer();
+  try {
+    const src = compress(kind, store.open(layer.digest));
+    if (also) {
+      also.once('close', () => src.unpipe(also));
+      src.pipe(also);
+    }
+    await pipeline(src, w.stream);
+    const { digest, size } = await w.commit();
+    const rec = { digest, size, mediaType: compressedMediaType(kind, false) };
+    await cache.set(layer.digest as string as DiffID, rec, kind);
+    return { ...rec, mediaType: compressedMediaType(kind, docker) };
+  } catch (e) {
+    await w.abort();
+    also?.destroy(e as Error);
+    throw e;
+  }
+}
+
+/**
  * ensureCompressed returns the compressed blob (gzip by default, or zstd) of an
- * uncompressed layer (whose digest is its DiffID), compressing it into the store
- * by streaming only when the cache has no record for that kind or the blob is
- * gone. docker selects Docker's gzip media type (zstd has only the OCI one).
+ * uncompressed layer, compressing it into the store only when the cache has no
+ * record for that kind or the blob is gone.
  */
 export async function ensureCompressed(
   store: ContentStore, cache: CompressedLayerCache, layer: Descriptor, docker: boolean, kind: LayerCompression = 'gzip',
 ): Promise<CompressedRecord> {
-  const diffID = layer.digest as string as DiffID;
-  const mediaType = compressedMediaType(kind, docker);
-  const hit = await cache.get(diffID, kind);
-  if (hit && (await store.has(hit.digest))) return { ...hit, mediaType };
-  const w = await store.writer();
-  try {
-    await pipeline(compress(kind, store.open(layer.digest)), w.stream);
-    const { digest, size } = await w.commit();
-    const rec = { digest, size, mediaType: compressedMediaType(kind, false) };
-    await cache.set(diffID, rec, kind);
-    return { ...rec, mediaType };
-  } catch (e) {
-    await w.abort();
-    throw e;
-  }
+  return (await findCompressed(store, cache, layer, docker, kind)) ?? compressToStore(store, cache, layer, docker, kind);
 }

@@ -44,6 +44,35 @@ export async function uploadBlob(
   return 'uploaded';
 }
 
+/**
+ * uploadStream pushes a blob whose digest is known only once it has all been
+ * produced (a layer being compressed): POST, then one PATCH streaming body with
+ * chunked transfer encoding (no Content-Range: the distribution spec's streamed
+ * upload, which Docker's own push uses), then PUT ?digest= when digest resolves.
+ * The body can be sent only once, so nothing here is retried: on failure the
+ * caller uploads the finished blob again by the ordinary, retried path.
+ */
+export async function uploadStream(client: RegistryClient, repo: RegistryRef, body: Readable, digest: Promise<Digest>): Promise<void> {
+  const push = repoScope(repo.repository, 'pull,push');
+  const start = new URL(`/v2/${repo.repository}/blobs/uploads/`, client.baseUrl(repo.registry));
+  const res = await client.request(repo.registry, { method: 'POST', url: start, scopes: [push], ok: [202] });
+  await drain(res);
+  let sent = false;
+  const once = () => {
+    if (sent) throw new TsbuildError('REGISTRY', `${repo.registry}: a streamed upload cannot be resent`);
+    if (body.destroyed) throw new TsbuildError('REGISTRY', `${repo.registry}: the streamed blob failed before its upload began`);
+    sent = true;
+    return body;
+  };
+  const patched = await client.request(repo.registry, {
+    method: 'PATCH', url: nextLocation(res), scopes: [push], ok: [202, 204],
+    headers: { 'Content-Type': 'application/octet-stream' },
+    body: once,
+  });
+  await drain(patched);
+  await finish(client, repo, nextLocation(patched), await digest, undefined, [push]);
+}
+
 function nextLocation(res: HttpResponse): URL {
   const loc = header(res, 'location');
   if (!loc) throw new TsbuildError('REGISTRY', `${res.url.host}: upload response without Location`);
