@@ -50,7 +50,7 @@ Commands:
   rmi        remove images (also: image rm)
   tag        give an image another name (also: image tag)
   inspect    print details of containers and images as JSON
-  container  manage containers: run, commit, ls, rm, inspect
+  container  manage containers: run, start, commit, ls, rm, inspect
   image      manage images: history, ls, rm, tag, inspect
 
 Run 'tsbuild COMMAND --help' for a command's options.`;

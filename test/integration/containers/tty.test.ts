@@ -38,7 +38,7 @@ describe.runIf(isRoot && hasBusybox() && hasTmux)('run -ti in a terminal', () =>
     await h?.cleanup();
   });
 
-  test('an interactive shell: typed input runs, output shows, exit ends it with its status', async () => {
+  test('an interactive shell: typed input runs, output shows, exit ends it with its status; its changes commit', async () => {
     const cmd = `${process.execPath} ${h.bin} --root ${h.t.root} run -ti --name term busybox sh; echo "tsbuild-exited=$?"; sleep 600`;
     tmux(socket, 'new-session', '-d', '-s', 'tty', '-x', '100', '-y', '30', cmd);
     await screenShows(socket, /^\/ #/m);
@@ -46,9 +46,11 @@ describe.runIf(isRoot && hasBusybox() && hasTmux)('run -ti in a terminal', () =>
     const screen = await screenShows(socket, /^42$/m);
     expect(screen).toMatch(/^\/dev\/pts\/\d+$/m);
     expect(screen).toMatch(/^xterm$/m);
-    tmux(socket, 'send-keys', '-t', 'tty', 'exit 5', 'Enter');
+    tmux(socket, 'send-keys', '-t', 'tty', 'echo typed-in-a-terminal > /note; exit 5', 'Enter');
     await screenShows(socket, /^tsbuild-exited=5$/m);
     expect((await h.ok('ps', '-a', '--format', '{{.Names}} {{.Status}}')).stdout).toMatch(/^term Exited \(5\) /m);
+    await h.ok('commit', '-m', 'from a terminal', 'term', 'term-img');
+    expect((await h.ok('run', '--rm', 'term-img', 'cat', '/note')).stdout).toBe('typed-in-a-terminal\n');
   });
 
   test('Ctrl-C goes to the container\'s process, not to tsbuild', async () => {
