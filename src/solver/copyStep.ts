@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
+import { lowerFromDirs, resolveInLower } from '../context/lower.ts';
 import { randomBytes } from 'node:crypto';
 import type { Digest } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
@@ -43,15 +44,14 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
     workdir: s.config.config.WorkingDir || '/',
     exclude: ins.exclude.map(w),
   };
-  if (ins.sources.length > 1 && !plan.dest.endsWith('/')) {
-    throw new TsbuildError('PARSE_SYNTAX', `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`, { range: ins.range });
-  }
+  if (ins.sources.length > 1) await needDirDest(s, sc, plan, ins);
   const def = { op: ins.kind, dest: plan.dest, workdir: plan.dest.startsWith('/') ? '' : plan.workdir, owner: plan.owner, chmod: plan.chmod ?? null, parents: ins.parents, link: ins.link };
   if (ins.kind === 'ADD' && plan.sources.some(isUrl)) return addUrlStep(s, ins, sc, plan, def, copyHistory(ins, plan));
   if (ins.heredocs.length > 0 && ins.sources.some(isHeredocSource)) return heredocCopy(s, ins, sc, plan, def, env);
   if (ins.from === undefined) {
     const src = await sc.context();
     const sel = await src.select(plan.sources, { exclude: plan.exclude, parents: ins.parents });
+    if (sel.count > 1 && !ins.parents) await needDirDest(s, sc, plan, ins);
     const digest = await src.digest(sel, { ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}) });
     return cachedCopy(s, copyHistory(ins, plan), sc, stepKey(s.key, { ...def, digest }), (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
   }
@@ -62,6 +62,7 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
       const src = await sc.deps.files.rootfs(merged);
       try {
         const sel = await src.select(plan.sources, { exclude: plan.exclude, parents: ins.parents });
+        if (sel.count > 1 && !ins.parents) await needDirDest(s, sc, plan, ins);
         await copySel(src, sel, layerDir, lowers, plan, ins);
       } finally {
         await src.close();
@@ -166,4 +167,23 @@ function copyHistory(ins: CopyInstruction, plan: CopyPlan): string {
   const docs = [...ins.heredocs];
   const sources = plan.sources.map((src) => (isHeredocSource(src) && docs.length ? `<<${docs.shift()!.name}` : src));
   return `${ins.kind} ${[...sources, plan.dest].join(' ')} # buildkit`;
+}
+
+/** needDirDest refuses several sources (or wildcard matches) copied to a destination that is not a directory. */
+async function needDirDest(s: StageState, sc: StepContext, plan: CopyPlan, ins: CopyInstruction): Promise<void> {
+  if (await destIsDir(s, sc, plan)) return;
+  throw new TsbuildError('PARSE_SYNTAX', `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`, { range: ins.range });
+}
+
+/**
+ * destIsDir tells whether a destination stands for a directory: it ends in `/`, `.` or `..`,
+ * or it is a directory in the image. BuildKit 20.10 copies several sources to any other
+ * destination one over the other, leaving only the last; we refuse that, as Docker documents.
+ */
+async function destIsDir(s: StageState, sc: StepContext, plan: CopyPlan): Promise<boolean> {
+  if (plan.dest.endsWith('/') || /(^|\/)\.\.?$/.test(plan.dest) || plan.dest === '') return true;
+  await ensureLayers(sc, s.layers);
+  const lower = lowerFromDirs(s.layers.map((l) => sc.deps.snapshotter.layerDir(l.diffID)).reverse());
+  const abs = posix.isAbsolute(plan.dest) ? plan.dest : posix.join(plan.workdir, plan.dest);
+  return (await lower.lstat(await resolveInLower(lower, posix.normalize(abs))))?.type === 'dir';
 }
