@@ -28,6 +28,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
 };
 
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<NodeJS.Signals, number>;
+
 const ALIASES: Record<string, string> = {};
 
 const USAGE = `usage: tsbuild [--root DIR] COMMAND [ARGS]
@@ -93,10 +95,10 @@ async function main(): Promise<number> {
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (ac.signal.aborted) process.exit(130);
-    ac.abort(new TsbuildError('INTERRUPTED', `interrupted (${sig})`, { exitCode: sig === 'SIGINT' ? 130 : 143 }));
+    ac.abort(new TsbuildError('INTERRUPTED', `interrupted (${sig})`, { exitCode: 128 + SIGNAL_NUMBERS[sig] }));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A closed terminal (SIGHUP) cleans up like Ctrl-C: no container or mount is left behind.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const ctx: CliContext = {
     root: resolve(root ?? defaultRoot(env)),
     env,
