@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { TsbuildError } from '../core/errors.ts';
-import { runTool } from './run.ts';
+import { quickTool } from './toolServer.ts';
 
 /** MOUNT_DATA_MAX is the kernel's limit on mount(2) option data: one page. */
 export const MOUNT_DATA_MAX = 4096;
@@ -38,12 +38,12 @@ export async function mountOverlay(m: OverlayMount): Promise<void> {
       hint: 'squash some layers (fewer RUN/COPY steps)',
     });
   }
-  await runTool('mount', ['-t', 'overlay', 'overlay', '-o', opts, m.target], { code: 'MOUNT', ...(m.cwd ? { cwd: m.cwd } : {}) });
+  await quickTool('mount', ['-t', 'overlay', 'overlay', '-o', opts, m.target], { code: 'MOUNT', ...(m.cwd ? { cwd: m.cwd } : {}) });
 }
 
 /** bindMount binds source on target (read-write). */
 export async function bindMount(source: string, target: string): Promise<void> {
-  await runTool('mount', ['--bind', source, target], { code: 'MOUNT' });
+  await quickTool('mount', ['--bind', source, target], { code: 'MOUNT' });
 }
 
 /**
@@ -53,10 +53,10 @@ export async function bindMount(source: string, target: string): Promise<void> {
  */
 export async function unmount(target: string): Promise<void> {
   if (!(await isMountPoint(target))) return;
-  const r = await runTool('umount', [target], { code: 'MOUNT', allowFail: true });
+  const r = await quickTool('umount', [target], { code: 'MOUNT', allowFail: true });
   if (r.code === 0 || !(await isMountPoint(target))) return;
   if (!/busy/i.test(r.stderr)) throw new TsbuildError('MOUNT', `umount ${target}: ${r.stderr.trim() || `exit status ${r.code}`}`);
-  await runTool('umount', ['-l', target], { code: 'MOUNT' });
+  await quickTool('umount', ['-l', target], { code: 'MOUNT' });
 }
 
 /** MountInfo is one line of /proc/self/mountinfo. */
