@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import zlib, { constants } from 'node:zlib';
 import { chunksOf } from './upload.ts';
 
@@ -18,7 +17,7 @@ export const GZIP_BLOCK = 1 << 20;
 /** DICTIONARY is how much of the previous block primes each block: deflate's whole 32 KiB window, so little ratio is lost. */
 const DICTIONARY = 32 << 10;
 
-/** SAMPLE is the head of a block that is compressed both ways to choose the block's strategy. */
+/** SAMPLE is the head of a block that chooseStrategy looks at. */
 const SAMPLE = 64 << 10;
 
 /**
@@ -29,7 +28,7 @@ const SAMPLE = 64 << 10;
  */
 const MATCH_GAIN = 0.97;
 
-/** CODE_GAIN: a block without repeats is Huffman-coded only when that saves this much of its sample; else it is stored (a copy). */
+/** CODE_GAIN: a block is Huffman-coded (or searched) only when Huffman coding would save this much of its sample; else it is stored (a copy). */
 const CODE_GAIN = 0.98;
 
 /** Strategy is how one block is deflated. */
@@ -38,7 +37,20 @@ type Strategy = 'lz77' | 'huffman' | 'store';
 /** The gzip header Node's zlib writes: no mtime, no name, OS unix. */
 const HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]);
 
-const deflateRaw = promisify<zlib.InputType, zlib.ZlibOptions, Buffer>(zlib.deflateRaw);
+/**
+ * deflateRaw deflates data on the thread pool into the pieces the stream emits
+ * (unlike zlib.deflateRaw, which copies them into one more buffer).
+ */
+function deflateRaw(data: Buffer, opts: zlib.ZlibOptions): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const z = zlib.createDeflateRaw(opts);
+    const out: Buffer[] = [];
+    z.on('data', (c: Buffer) => out.push(c));
+    z.once('end', () => resolve(out));
+    z.once('error', reject);
+    z.end(data);
+  });
+}
 
 /**
  * gzipStream streams input as one gzip member, compressed in parallel: input is cut
@@ -60,7 +72,7 @@ async function* gzipChunks(input: Readable, inFlight: number): AsyncGenerator<Bu
   let size = 0;
   let prev: Buffer | undefined;
   let cur: Buffer | undefined;
-  const pending: Promise<Buffer>[] = [];
+  const pending: Promise<Buffer[]>[] = [];
   const start = (block: Buffer, last: boolean) => {
     const p = deflateBlock(block, prev, last);
     p.catch(() => undefined); // awaited in order below; this only keeps a later failure from going unhandled
@@ -73,10 +85,10 @@ async function* gzipChunks(input: Readable, inFlight: number): AsyncGenerator<Bu
       cur = block;
       crc = crc32(block, crc);
       size = (size + block.length) % 2 ** 32;
-      while (pending.length >= inFlight) yield await pending.shift()!;
+      while (pending.length >= inFlight) yield* await pending.shift()!;
     }
     start(cur ?? Buffer.alloc(0), true);
-    while (pending.length) yield await pending.shift()!;
+    while (pending.length) yield* await pending.shift()!;
   } finally {
     if (!input.destroyed) input.destroy();
   }
@@ -87,32 +99,52 @@ async function* gzipChunks(input: Readable, inFlight: number): AsyncGenerator<Bu
 }
 
 /** deflateBlock deflates one block: ended by a sync flush (byte-aligned, not final) unless it is the last. */
-async function deflateBlock(block: Buffer, prev: Buffer | undefined, last: boolean): Promise<Buffer> {
+async function deflateBlock(block: Buffer, prev: Buffer | undefined, last: boolean): Promise<Buffer[]> {
   const strategy = await chooseStrategy(block);
-  const finishFlush = last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH;
+  // One output buffer that fits the worst case: the block is deflated in one trip to
+  // the thread pool, not in 16 KiB rounds through the main thread (2x the CPU).
+  const common = { finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH, chunkSize: outputBound(block.length) };
   switch (strategy) {
     case 'store':
-      return deflateRaw(block, { level: 0, finishFlush });
+      return deflateRaw(block, { ...common, level: 0 });
     case 'huffman':
-      return deflateRaw(block, { level: GZIP_LEVEL, strategy: constants.Z_HUFFMAN_ONLY, finishFlush });
+      return deflateRaw(block, { ...common, level: GZIP_LEVEL, strategy: constants.Z_HUFFMAN_ONLY });
     case 'lz77':
-      return deflateRaw(block, { level: GZIP_LEVEL, finishFlush, ...(prev ? { dictionary: prev.subarray(Math.max(0, prev.length - DICTIONARY)) } : {}) });
+      return deflateRaw(block, { ...common, level: GZIP_LEVEL, ...(prev ? { dictionary: prev.subarray(Math.max(0, prev.length - DICTIONARY)) } : {}) });
   }
 }
 
 /**
- * chooseStrategy compresses the block's head with LZ77 and with Huffman coding
- * alone, and keeps the cheapest strategy that pays (MATCH_GAIN, CODE_GAIN).
+ * chooseStrategy picks a block's strategy from its head (SAMPLE bytes): the
+ * order-0 entropy of its bytes estimates what Huffman coding alone would give
+ * (no compression run needed); content that Huffman coding cannot shrink by
+ * CODE_GAIN is stored; otherwise LZ77 is kept only if it beats that estimate by
+ * MATCH_GAIN on the sample.
  */
 async function chooseStrategy(block: Buffer): Promise<Strategy> {
   const sample = block.subarray(0, SAMPLE);
   if (sample.length === 0) return 'lz77';
-  const [lz, huff] = await Promise.all([
-    deflateRaw(sample, { level: GZIP_LEVEL }),
-    deflateRaw(sample, { level: GZIP_LEVEL, strategy: constants.Z_HUFFMAN_ONLY }),
-  ]);
-  if (lz.length <= huff.length * MATCH_GAIN) return 'lz77';
-  return huff.length <= sample.length * CODE_GAIN ? 'huffman' : 'store';
+  const huffman = huffmanEstimate(sample);
+  if (huffman > sample.length * CODE_GAIN) return 'store';
+  const lz = (await deflateRaw(sample, { level: GZIP_LEVEL, chunkSize: outputBound(sample.length) })).reduce((n, b) => n + b.length, 0);
+  return lz <= huffman * MATCH_GAIN ? 'lz77' : 'huffman';
+}
+
+/** outputBound is more than deflate can ever need for n bytes (stored blocks add 5 bytes per 16 KiB; flush markers a few more). */
+function outputBound(n: number): number {
+  return Math.max(64 << 10, n + (n >> 8) + 1024);
+}
+
+/** huffmanEstimate is the size in bytes of data coded at its order-0 entropy (what Huffman coding alone approaches). */
+function huffmanEstimate(data: Buffer): number {
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < data.length; i++) counts[data[i]!]!++;
+  let bits = 0;
+  for (let b = 0; b < 256; b++) {
+    const c = counts[b]!;
+    if (c) bits -= c * Math.log2(c / data.length);
+  }
+  return bits / 8;
 }
 
 /** crc32 is zlib's CRC-32 (native in Node ≥ 20.15; a table-driven fallback before that). */

@@ -111,12 +111,17 @@ async function patchChunks(client: RegistryClient, repo: RegistryRef, location: 
   return location;
 }
 
-/** chunksOf regroups a byte stream into buffers of exactly size bytes (the last may be shorter). */
+/** chunksOf regroups a byte stream into buffers of exactly size bytes (the last may be shorter); they may be views of the source's chunks. */
 export async function* chunksOf(stream: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let have = 0;
   for await (const c of stream) {
     let buf = c;
+    // Whole blocks straight from the source are passed on as views, not copied.
+    while (have === 0 && buf.length >= size) {
+      yield buf.subarray(0, size);
+      buf = buf.subarray(size);
+    }
     while (have + buf.length >= size) {
       const take = size - have;
       parts.push(buf.subarray(0, take));
