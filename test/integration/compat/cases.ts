@@ -63,7 +63,7 @@ export interface CaseSpec {
     mkdir?: string[];
     symlink?: Record<string, string>;
     hardlink?: Record<string, string>;
-    /** Files whose content is written here (e.g. names git dislikes). */
+    /** Files written into the context here: names the repository's .gitignore drops (`*.log`). */
     write?: Record<string, string>;
   };
 }
