@@ -78,7 +78,11 @@ async function buildStage(stage: Stage, sc: StepContext, refs: Map<string, StepR
   const t0 = Date.now();
   const { state, triggers } = await baseState(stage, sc).catch((e: unknown) => { throw withRange(e, stage.from.range); });
   sc.deps.events.emit({ type: 'step.done', step: sc.step, ms: Date.now() - t0, at: Date.now() });
-  const meta: MetaContext = { expand: sc.deps.expand, buildArgs: sc.opts.buildArgs, globalArgs: sc.plan.globalArgs, usedArgs };
+  // An ARG without a value takes the global one, and BuildKit's automatic platform args
+  // (TARGETOS, BUILDPLATFORM, …) count as globals that every build declares.
+  const globalArgs = new Map<string, string | undefined>(platformArgs());
+  for (const [k, v] of sc.plan.globalArgs) if (v !== undefined || !globalArgs.has(k)) globalArgs.set(k, v);
+  const meta: MetaContext = { expand: sc.deps.expand, buildArgs: sc.opts.buildArgs, globalArgs, usedArgs };
   let s = state;
   for (const t of triggers) s = await runInstruction(s, t, { ...sc, step: { ...sc.step, text: `ONBUILD ${t.original}` } }, meta, true);
   for (const [n, ins] of stage.instructions.entries()) {
