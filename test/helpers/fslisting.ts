@@ -231,6 +231,14 @@ export function listing(tree: FsTree, base?: FsTree): string {
   return lines.join('\n') + (lines.length ? '\n' : '');
 }
 
+/**
+ * fromImportedBase tells whether an image starts from the imported base (its first history
+ * entry is `docker import`'s), so its listing is best given as differences from that base.
+ */
+export function fromImportedBase(history: Array<Record<string, unknown>> | undefined): boolean {
+  return history?.[0]?.comment === 'Imported from -';
+}
+
 /** CONFIG_KEYS are the image config fields compared against Docker. */
 export const CONFIG_KEYS = ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'ExposedPorts', 'Volumes', 'Labels', 'StopSignal', 'Healthcheck', 'OnBuild', 'Shell', 'ArgsEscaped'] as const;
 

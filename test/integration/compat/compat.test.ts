@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempRoot, tsbuild, type TempRoot } from '../../helpers/cli.ts';
-import { configSubset, flatten, historySubset, listing, stableJson, type FsTree } from '../../helpers/fslisting.ts';
+import { configSubset, flatten, fromImportedBase, historySubset, listing, stableJson, type FsTree } from '../../helpers/fslisting.ts';
 import { hasBusybox, isRoot, makeBusyboxTar } from '../../helpers/rootfs.ts';
 import { buildFlags, loadCases, prepareContext, serveHttp, type Case } from './cases.ts';
 import { readImageFiles, writeImportedImage } from './ociImage.ts';
@@ -54,7 +54,7 @@ async function runCase(c: Case): Promise<void> {
     expect(r.code, r.stderr).toBe(0);
     const img = readImageFiles(t.root, tag);
     const got = {
-      fs: listing(await flatten(img.layers), base),
+      fs: listing(await flatten(img.layers), fromImportedBase(img.config.history) ? base : undefined),
       config: stableJson(configSubset(img.config.config)),
       history: stableJson(historySubset(img.config.history)),
     };

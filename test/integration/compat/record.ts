@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBusyboxTar } from '../../helpers/rootfs.ts';
-import { configSubset, flatten, historySubset, listing, stableJson, type FsTree } from '../../helpers/fslisting.ts';
+import { configSubset, flatten, fromImportedBase, historySubset, listing, stableJson, type FsTree } from '../../helpers/fslisting.ts';
 import { buildFlags, loadCases, prepareContext, serveHttp, type Case } from './cases.ts';
 
 const DOCKER = '/usr/bin/docker';
@@ -86,7 +86,7 @@ async function recordCase(c: Case, base: FsTree, work: string): Promise<string> 
     const tar = join(work, 'image.tar');
     sh(DOCKER, ['save', '-o', tar, tag]);
     const { tree, config } = flattenSave(tar, work);
-    writeFileSync(join(exp, 'fs.txt'), listing(await tree, base));
+    writeFileSync(join(exp, 'fs.txt'), listing(await tree, fromImportedBase(config.history) ? base : undefined));
     writeFileSync(join(exp, 'config.json'), stableJson(configSubset(config.config)));
     writeFileSync(join(exp, 'history.json'), stableJson(historySubset(config.history)));
     return 'recorded';
