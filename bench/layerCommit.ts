@@ -1,15 +1,15 @@
 // Throughput check for writeLayerTar and applyLayer (not a vitest test: run by hand, see docs/STORE.md).
-//   npx esbuild test/integration/snapshot/perf/layerTarPerf.ts --bundle --platform=node --format=esm \
-//     --external:@napi-rs/xattr --outfile=/tmp/perf.mjs && node /tmp/perf.mjs /tmp/perfdata
+//   node bench/layer-commit.mjs [DATADIR]   (bundles this file with esbuild, then runs it)
+
 import { execSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { applyLayer } from '../../../../src/snapshot/applyLayer.ts';
-import { writeLayerTar } from '../../../../src/snapshot/layerTar.ts';
-import { commitDir } from '../../../../src/snapshot/dirLayer.ts';
-import { openStore } from '../../../../src/store/openStore.ts';
+import { applyLayer } from '../src/snapshot/applyLayer.ts';
+import { writeLayerTar } from '../src/snapshot/layerTar.ts';
+import { commitDir } from '../src/snapshot/dirLayer.ts';
+import { openStore } from '../src/store/openStore.ts';
 
 const dir = process.argv[2] ?? '/tmp/perfdata';
 const src = join(dir, 'tree');
