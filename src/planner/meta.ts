@@ -77,7 +77,9 @@ export function applyMeta(s: StageState, ins: MetaInstruction, ctx: MetaContext)
     case 'WORKDIR': {
       const p = w(ins.path);
       if (p === '') throw new TsbuildError('PARSE_SYNTAX', 'WORKDIR needs a path', { range: ins.range });
-      cfg.WorkingDir = posix.resolve(cfg.WorkingDir || '/', p);
+      // As BuildKit: an absolute path is kept as written (`/data/` stays `/data/`), a relative
+      // one is joined to the current WORKDIR and cleaned.
+      cfg.WorkingDir = posix.isAbsolute(p) ? p : posix.join('/', cfg.WorkingDir || '/', p).replace(/(.)\/+$/, '$1');
       return `WORKDIR ${cfg.WorkingDir}`;
     }
     case 'USER': {
