@@ -112,6 +112,27 @@ describe.runIf(isRoot && hasBusybox())('stages', () => {
     expect(third.ran.sort()).toEqual(['COPY --from=b /b.out /', 'COPY b.txt /b.txt', 'RUN cat /b.txt > /b.out']);
   });
 
+  test('a bind-mounted source is part of the RUN key; a cache mount is not', async () => {
+    const cacheId = `keys-${randomBytes(4).toString('hex')}`;
+    const ctx = ctxDir({
+      Buildfile: [
+        'FROM busybox',
+        'RUN --mount=type=bind,source=input.txt,target=/in.txt cat /in.txt > /out.txt',
+        `RUN --mount=type=cache,id=${cacheId},target=/c date +%s%N > /c/stamp && echo done > /done.txt`,
+        '',
+      ].join('\n'),
+      'input.txt': 'one',
+    });
+    await build(ctx);
+    expect((await build(ctx)).ran).toEqual([]);
+    writeFileSync(join(ctx, 'input.txt'), 'two');
+    const r = await build(ctx, ['-t', 'bindkey:1']);
+    expect(r.ran).toEqual(['RUN --mount=type=bind,source=input.txt,target=/in.txt cat /in.txt > /out.txt', `RUN --mount=type=cache,id=${cacheId},target=/c date +%s%N > /c/stamp && echo done > /done.txt`]);
+    const fs = listing(await flatten(readImageFiles(t.root, 'bindkey:1').layers));
+    expect(fs).toMatch(/^\/out\.txt file 0644 0:0 3 /m);
+    expect(fs).not.toMatch(/^\/c\/stamp/m);
+  });
+
   test('--target builds only the stages the target needs', async () => {
     const ctx = ctxDir({ Buildfile: 'FROM busybox AS ok\nRUN echo ok > /ok\nFROM busybox AS broken\nRUN exit 9\nFROM ok AS final\nRUN exit 8\n' });
     const r = await build(ctx, ['--target', 'ok']);
