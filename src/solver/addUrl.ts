@@ -3,7 +3,6 @@ import { fetchUrl, type FetchedUrl } from '../context/fetchUrl.ts';
 import { lowerFromDirs } from '../context/lower.ts';
 import type { Selection } from '../context/types.ts';
 import { sha256Of, type Digest } from '../core/digest.ts';
-import { TsbuildError } from '../core/errors.ts';
 import type { CopyInstruction } from '../parser/types.ts';
 import type { StageState } from '../planner/state.ts';
 import { canonicalJson } from '../oci/canonicalJson.ts';
@@ -26,9 +25,6 @@ export function isUrl(source: string): boolean {
  * a cache hit needs no download.
  */
 export async function addUrlStep(s: StageState, ins: CopyInstruction, sc: StepContext, plan: CopyPlan, def: Record<string, unknown>, createdBy: string): Promise<StageState> {
-  if (!plan.sources.every(isUrl)) {
-    throw new TsbuildError('USAGE', 'ADD mixing URLs and local sources in one instruction is not supported', { range: ins.range, hint: 'split it into one ADD for the URLs and one for the local files' });
-  }
   const checksum = ins.checksum === undefined ? undefined : sc.deps.expand.word(ins.checksum, new Map());
   let fetched: FetchedUrl[] | undefined;
   const download = async () => (fetched ??= await fetchAll(plan.sources, sc, checksum));
@@ -39,22 +35,26 @@ export async function addUrlStep(s: StageState, ins: CopyInstruction, sc: StepCo
     const key = stepKey(s.key, { ...def, urls: plan.sources, content: sha256Of(canonicalJson(content)) as Digest });
     return await cachedLayerStep(s, sc, key, createdBy, async () => {
       const files = await download();
-      const sel: Selection = { sources: files.flatMap((f) => f.selection.sources), multiple: files.length > 1, parents: false };
-      return writeLayer(s, sc, async (layerDir, lowerDirs) => {
-        await copyInto(sel, layerDir, plan.dest, {
-          workdir: plan.workdir,
-          chown: plan.owner,
-          ...(plan.chmod !== undefined ? { chmod: dockerChmod(plan.chmod) } : {}),
-          lower: lowerFromDirs(lowerDirs),
-        });
-      });
+      return writeLayer(s, sc, (layerDir, lowerDirs) => copyFetched(files, layerDir, ins.link ? [] : lowerDirs, plan));
     });
   } finally {
     for (const f of fetched ?? []) await f.cleanup();
   }
 }
 
-async function fetchAll(urls: string[], sc: StepContext, checksum: string | undefined): Promise<FetchedUrl[]> {
+/** copyFetched writes downloaded files into a layer dir with COPY's destination rules (never unpacked). */
+export async function copyFetched(files: readonly FetchedUrl[], layerDir: string, lowerDirs: string[], plan: CopyPlan): Promise<void> {
+  const sel: Selection = { sources: files.flatMap((f) => f.selection.sources), multiple: files.length > 1, parents: false };
+  await copyInto(sel, layerDir, plan.dest, {
+    workdir: plan.workdir,
+    chown: plan.owner,
+    ...(plan.chmod !== undefined ? { chmod: dockerChmod(plan.chmod) } : {}),
+    lower: lowerFromDirs(lowerDirs),
+  });
+}
+
+/** fetchAll downloads every URL (removing what it got if one fails). */
+export async function fetchAll(urls: string[], sc: StepContext, checksum: string | undefined): Promise<FetchedUrl[]> {
   const out: FetchedUrl[] = [];
   try {
     for (const url of urls) {

@@ -16,6 +16,7 @@ import { withRootfs } from './rootfsView.ts';
 import { emptyLayer } from './layerStep.ts';
 import { addUrlStep, isUrl } from './addUrl.ts';
 import { isHeredocSource, writeHeredocFiles } from './heredocFiles.ts';
+import { mixedCopy } from './mixedCopy.ts';
 import type { StepContext } from './solve.ts';
 import type { FileSelection, FileSource } from './types.ts';
 
@@ -46,6 +47,8 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
   };
   if (ins.sources.length > 1) await needDirDest(s, sc, plan, ins);
   const def = { op: ins.kind, dest: plan.dest, workdir: plan.dest.startsWith('/') ? '' : plan.workdir, owner: plan.owner, chmod: plan.chmod ?? null, parents: ins.parents, link: ins.link };
+  const kinds = new Set(plan.sources.map((x) => (isHeredocSource(x) && ins.heredocs.length > 0 ? 'heredoc' : ins.kind === 'ADD' && isUrl(x) ? 'url' : 'file')));
+  if (kinds.size > 1 && ins.from === undefined) return mixedCopy(s, ins, sc, plan, def, copyHistory(ins, plan), env);
   if (ins.kind === 'ADD' && plan.sources.some(isUrl)) return addUrlStep(s, ins, sc, plan, def, copyHistory(ins, plan));
   if (ins.heredocs.length > 0 && ins.sources.some(isHeredocSource)) return heredocCopy(s, ins, sc, plan, def, env);
   if (ins.from === undefined) {
@@ -71,7 +74,7 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
   );
 }
 
-function copySel(src: FileSource, sel: FileSelection, layerDir: string, lowerDirs: string[], plan: CopyPlan, ins: CopyInstruction): Promise<void> {
+export function copySel(src: FileSource, sel: FileSelection, layerDir: string, lowerDirs: string[], plan: CopyPlan, ins: CopyInstruction): Promise<void> {
   // --link: the layer is made on its own, not on top of the image (BuildKit's rebased copy):
   // new parent directories are 0755 root and the image's symlinks are not followed.
   return src.copy(sel, layerDir, plan.dest, { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD', chownGiven: ins.chown !== undefined, lowerDirs: ins.link ? [] : lowerDirs });
@@ -94,7 +97,7 @@ async function heredocCopy(s: StageState, ins: CopyInstruction, sc: StepContext,
   }
 }
 
-async function cachedCopy(s: StageState, createdBy: string, sc: StepContext, key: Digest, write: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<StageState> {
+export async function cachedCopy(s: StageState, createdBy: string, sc: StepContext, key: Digest, write: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<StageState> {
   const next = cloneState(s);
   next.key = key;
   const hit = await lookupRecord(sc, key);
@@ -164,9 +167,9 @@ async function imageSource(ref: string, sc: StepContext): Promise<{ key: Digest;
  * source reads `<<NAME` (BuildKit's dockerfile:1.4 form).
  */
 function copyHistory(ins: CopyInstruction, plan: CopyPlan): string {
-  const docs = [...ins.heredocs];
-  const sources = plan.sources.map((src) => (isHeredocSource(src) && docs.length ? `<<${docs.shift()!.name}` : src));
-  return `${ins.kind} ${[...sources, plan.dest].join(' ')} # buildkit`;
+  const docs = ins.heredocs.length > 0 ? plan.sources.filter(isHeredocSource) : [];
+  const paths = plan.sources.filter((src) => !docs.includes(src));
+  return `${ins.kind} ${[...paths, ...ins.heredocs.slice(0, docs.length).map((h) => `<<${h.name}`), plan.dest].join(' ')} # buildkit`;
 }
 
 /** needDirDest refuses several sources (or wildcard matches) copied to a destination that is not a directory. */

@@ -26,12 +26,9 @@ export interface HeredocDir {
 /**
  * writeHeredocFiles writes the heredoc sources of a COPY/ADD as files (mode 0644, as
  * BuildKit's "preparing inline document") into a fresh directory under tmpDir, so they can
- * be copied with the usual destination rules. Every source must be a heredoc.
+ * be copied with the usual destination rules.
  */
 export async function writeHeredocFiles(ins: CopyInstruction, tmpDir: string, expand: Expander, env: Env): Promise<HeredocDir> {
-  if (!ins.sources.every(isHeredocSource)) {
-    throw new TsbuildError('USAGE', `${ins.kind} mixing heredoc and file sources in one instruction is not supported`, { range: ins.range, hint: 'split it into two instructions' });
-  }
   const dir = await mkdtemp(join(tmpDir, 'heredoc-'));
   const names: string[] = [];
   for (const h of ins.heredocs) {
