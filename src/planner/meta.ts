@@ -70,6 +70,7 @@ export function applyMeta(s: StageState, ins: MetaInstruction, ctx: MetaContext)
         if (given !== undefined) ctx.usedArgs.add(a.key);
         const value = given ?? (a.value !== undefined ? w(a.value) : ctx.globalArgs.get(a.key));
         s.args.set(a.key, value);
+        s.argOrder = [...(s.argOrder ?? []), a.key];
         parts.push(a.value !== undefined ? `${a.key}=${w(a.value)}` : a.key);
       }
       return `ARG ${parts.join(' ')}`;

@@ -12,6 +12,8 @@ export interface StageState {
   key: Digest;
   /** ARGs declared in this stage, with their values (undefined = declared, no value). */
   args: Map<string, string | undefined>;
+  /** ARG names in declaration order, a redeclared name repeated (BuildKit lists each in RUN history). */
+  argOrder?: string[];
   /** Time of the newest step so far, used for metadata-only steps so cached rebuilds keep the image id. */
   lastCreated: string;
   /** Whether a CMD was set in this stage (an ENTRYPOINT then keeps it). */
@@ -25,6 +27,7 @@ export function cloneState(s: StageState): StageState {
     layers: [...s.layers],
     key: s.key,
     args: new Map(s.args),
+    ...(s.argOrder ? { argOrder: [...s.argOrder] } : {}),
     lastCreated: s.lastCreated,
     ...(s.cmdSetInStage ? { cmdSetInStage: true } : {}),
   };

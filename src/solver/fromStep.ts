@@ -25,6 +25,7 @@ export async function baseState(stage: Stage, sc: StepContext): Promise<{ state:
       const parent = cloneState(await sc.stageResult(stage.base.index));
       state = { ...parent, args: new Map() };
       delete state.cmdSetInStage;
+      delete state.argOrder;
       // BuildKit runs an earlier stage's ONBUILD triggers too when a stage is built FROM it.
       triggerTexts = state.config.config.OnBuild ?? [];
       if (triggerTexts.length > 0) state.config.config.OnBuild = null;

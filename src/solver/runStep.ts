@@ -69,10 +69,10 @@ export async function runStep(s: StageState, ins: RunInstruction, sc: StepContex
 function planRun(s: StageState, ins: RunInstruction, sc: StepContext): RunPlan {
   const cfg = s.config.config;
   const envMap = envFromList(cfg.Env);
-  // History: every ARG of the stage in declaration order, with ENV's value where ENV
-  // overrides it and empty when unset (BuildKit's runCommandString).
+  // History: every ARG declaration of the stage in order (a redeclared one twice), with its
+  // current value (ENV's where ENV overrides it), empty when unset (BuildKit's runCommandString).
   const argEnv: string[] = [];
-  for (const [k, v] of s.args) argEnv.push(`${k}=${envMap.get(k) ?? v ?? ''}`);
+  for (const k of s.argOrder ?? [...s.args.keys()]) argEnv.push(`${k}=${envMap.get(k) ?? s.args.get(k) ?? ''}`);
   // Process environment: set ARGs that ENV does not override.
   const argProcEnv: string[] = [];
   for (const [k, v] of s.args) if (v !== undefined && !envMap.has(k)) argProcEnv.push(`${k}=${v}`);
