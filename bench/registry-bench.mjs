@@ -19,7 +19,7 @@
 //              kept (no compression); skopeo: from an oci: layout holding gzip layers.
 //   pull       the registry's image → an empty store / an empty oci: layout.
 // Each figure is the median wall time of the runs, with the client's CPU time
-// (user+sys, from /usr/bin/time) and the throughput of uncompressed MB per second.
+// (user+sys, from bash's time) and the throughput of uncompressed MB per second.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -48,9 +48,9 @@ function sh(cmd, argv, opts = {}) {
   return r.stdout;
 }
 
-/** shTimed runs a command under /usr/bin/time and returns the child's CPU seconds (user + sys). */
+/** shTimed runs a command under bash's `time` and returns the child's CPU seconds (user + sys). */
 function shTimed(cmd, argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', cmd, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('bash', ['-c', 'TIMEFORMAT="CPU %U %S"; time "$@" >/dev/null', 'timed', cmd, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stderr}`);
   const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
   return m ? Number(m[1]) + Number(m[2]) : NaN;
