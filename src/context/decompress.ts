@@ -41,6 +41,8 @@ export async function openDecompressed(path: string): Promise<{ stream: Readable
   const errSink = new Writable({ write(chunk: Buffer, _enc, cb) { stderr += chunk.toString(); cb(); } });
   const child = spawnStreaming(tool, ['-dc'], { stdin: file, stdout: out, stderr: errSink });
   let closed = false;
+  // A read error (or one after close(), e.g. the file removed meanwhile) must not go unhandled.
+  file.on('error', (e) => { if (!closed) out.destroy(e); });
   child.done.then(({ code, signal }) => {
     if (code === 0) out.end();
     else if (!closed) out.destroy(new TsbuildError('BAD_ARCHIVE', `${tool} -dc ${path}: ${stderr.trim().split('\n').pop() || `exit ${code ?? signal}`}`));
