@@ -19,9 +19,7 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
     },
     async copy(s, layerDir, dest, opts) {
       // Loaded only when a COPY/ADD really runs: ADD's archive code pulls in node-tar.
-      const [{ copyInto }, { addInto }, { lowerFromDirs }] = await Promise.all([
-        import('../context/copyInto.ts'), import('../context/add.ts'), import('../context/lower.ts'),
-      ]);
+      const [{ copyInto }, { lowerFromDirs }] = await Promise.all([import('../context/copyInto.ts'), import('../context/lower.ts')]);
       const o = {
         workdir: opts.workdir,
         chown: { uid: opts.uid, gid: opts.gid },
@@ -30,6 +28,7 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
       };
       // ADD extracts local archives (detected by content); COPY never does.
       if (opts.add) {
+        const { addInto } = await import('../context/add.ts');
         const { chown, ...rest } = o;
         await addInto((s as Sel).sel, layerDir, dest, { ...rest, ...(opts.chownGiven ? { chown } : {}), unpack: true });
       }
