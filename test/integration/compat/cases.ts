@@ -17,8 +17,12 @@ import { join, resolve } from 'node:path';
 /** FIXTURES is the folder of the compat cases. */
 export const FIXTURES = resolve(import.meta.dirname, '../../fixtures/compat');
 
-/** HTTP_PORT is where cases with `http` serve their http/ folder (ADD <url>); fixed so history lines match. */
-export const HTTP_PORT = 38471;
+/**
+ * HTTP_PORT is where cases with `http` serve their http/ folder (ADD <url>): fixed, so history
+ * lines match, and below Linux's ephemeral range (32768–60999), where any client socket or
+ * `listen(0)` of a concurrent test could hold it.
+ */
+export const HTTP_PORT = 28471;
 
 /** Fixed Last-Modified of served files (the mtime ADD gives them; not compared, but deterministic). */
 const LAST_MODIFIED = 'Mon, 01 Jan 2024 00:00:00 GMT';
@@ -130,8 +134,24 @@ export async function serveHttp(c: Case): Promise<Server> {
     res.writeHead(200, { 'content-length': body.length, 'last-modified': LAST_MODIFIED, 'content-type': 'application/octet-stream' });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
-  await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(HTTP_PORT, '127.0.0.1', () => res()); });
-  return server;
+  // A previous case's server may still be letting go of the port: retry for a few seconds.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(HTTP_PORT, '127.0.0.1', () => { server.off('error', rej); res(); }); });
+      return server;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** stopHttp closes a serveHttp server and its kept-alive connections, releasing the port. */
+export function stopHttp(server: Server): Promise<void> {
+  return new Promise((res) => {
+    server.close(() => res());
+    server.closeAllConnections();
+  });
 }
 
 /** buildFlags are the build options of a case common to docker and tsbuild (args, target, secrets). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { makeTempRoot, tsbuild, type TempRoot } from '../../helpers/cli.ts';
 import { configSubset, flatten, fromImportedBase, historySubset, listing, stableJson, type FsTree } from '../../helpers/fslisting.ts';
 import { hasBusybox, isRoot, makeBusyboxTar } from '../../helpers/rootfs.ts';
-import { buildFlags, loadCases, prepareContext, serveHttp, type Case } from './cases.ts';
+import { buildFlags, loadCases, prepareContext, serveHttp, stopHttp, type Case } from './cases.ts';
 import { readImageFiles, writeImportedImage } from './ociImage.ts';
 
 /**
@@ -69,7 +69,7 @@ async function runCase(c: Case): Promise<void> {
     const want = { fs: expected(c, 'fs.txt'), config: expected(c, 'config.json'), history: expected(c, 'history.json') };
     expect(got).toEqual(want);
   } finally {
-    server?.close();
+    if (server) await stopHttp(server);
   }
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBusyboxTar } from '../../helpers/rootfs.ts';
 import { configSubset, flatten, fromImportedBase, historySubset, listing, stableJson, type FsTree } from '../../helpers/fslisting.ts';
-import { buildFlags, loadCases, prepareContext, serveHttp, type Case } from './cases.ts';
+import { buildFlags, loadCases, prepareContext, serveHttp, stopHttp, type Case } from './cases.ts';
 
 const DOCKER = '/usr/bin/docker';
 
@@ -91,7 +91,7 @@ async function recordCase(c: Case, base: FsTree, work: string): Promise<string> 
     writeFileSync(join(exp, 'history.json'), stableJson(historySubset(config.history)));
     return 'recorded';
   } finally {
-    server?.close();
+    if (server) await stopHttp(server);
   }
 }
 
