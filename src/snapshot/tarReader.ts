@@ -5,6 +5,7 @@ import { Header } from 'tar';
 import { digestFromHash, type DiffID } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
 import { BLOCK, codeKind, paddingFor, parsePax, type TarHeader } from './tarFormat.ts';
+import { zstdDecompress } from '../sys/zstd.ts';
 
 /** TarReadEntry is one file-system entry of a tar; body yields exactly header.size bytes (only for files). */
 export interface TarReadEntry {
@@ -200,7 +201,15 @@ async function* decompress(input: Readable): AsyncGenerator<Buffer> {
     }
     return;
   }
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) throw bad('zstd-compressed layers are not supported');
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
+    // zstd layers (push/save --compression zstd) decompress through the host's zstd tool.
+    try {
+      for await (const c of zstdDecompress(Readable.from(rest()))) yield c as Buffer;
+    } catch (e) {
+      throw bad(`zstd: ${(e as Error).message}`, e);
+    }
+    return;
+  }
   if (head[0] === 0xfd && head[1] === 0x37) throw bad('xz-compressed archives are not supported');
   if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) throw bad('bzip2-compressed archives are not supported');
   yield* rest();

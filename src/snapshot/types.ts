@@ -41,7 +41,7 @@ export interface CommitOptions {
 export interface Snapshotter {
   /** has tells whether the layer is already extracted. */
   has(diffID: DiffID): Promise<boolean>;
-  /** ensure extracts the layer (from open(), an uncompressed or gzip tar stream) unless already there. */
+  /** ensure extracts the layer (from open(), a plain, gzip or zstd tar stream) unless already there. */
   ensure(diffID: DiffID, open: () => Readable): Promise<void>;
   /** prepare creates an active snapshot over parents (base layer first) in dir (created; must not exist). */
   prepare(dir: string, parents: readonly DiffID[]): Promise<ActiveSnapshot>;
