@@ -7,13 +7,13 @@ import { TsbuildError } from '../core/errors.ts';
 import type { CopyInstruction } from '../parser/types.ts';
 import { scope } from '../planner/meta.ts';
 import { findStage } from '../planner/stages.ts';
-import { addHistory, cloneState, type StageState } from '../planner/state.ts';
+import type { StageState } from '../planner/state.ts';
 import { resolveChown } from './chownUser.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
 import { stepKey } from './keys.ts';
-import { ensureLayers, lookupRecord } from './layers.ts';
+import { ensureLayers } from './layers.ts';
 import { withRootfs } from './rootfsView.ts';
-import { emptyLayer } from './layerStep.ts';
+import { cachedLayerStep, emptyLayer } from './layerStep.ts';
 import { addUrlStep, isUrl } from './addUrl.ts';
 import { isHeredocSource, writeHeredocFiles } from './heredocFiles.ts';
 import { mixedCopy } from './mixedCopy.ts';
@@ -97,30 +97,9 @@ async function heredocCopy(s: StageState, ins: CopyInstruction, sc: StepContext,
   }
 }
 
-export async function cachedCopy(s: StageState, createdBy: string, sc: StepContext, key: Digest, write: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<StageState> {
-  const next = cloneState(s);
-  next.key = key;
-  const hit = await lookupRecord(sc, key);
-  if (hit) {
-    finish(next, hit.created, createdBy, hit.layer);
-    sc.counters.cached++;
-    sc.record(hit);
-    sc.deps.events.emit({ type: 'step.cached', step: sc.step, at: Date.now() });
-    return next;
-  }
-  return sc.limit(async () => {
-    sc.deps.events.emit({ type: 'step.start', step: sc.step, at: Date.now() });
-    const t0 = Date.now();
-    const layer = await writeLayer(s, sc, write);
-    const created = sc.created();
-    const rec = { key, layer, created, createdBy };
-    await sc.deps.cache.put(rec);
-    sc.record(rec);
-    finish(next, created, createdBy, layer);
-    sc.counters.ran++;
-    sc.deps.events.emit({ type: 'step.done', step: sc.step, ms: Date.now() - t0, at: Date.now() });
-    return next;
-  });
+/** cachedCopy is a layer step whose layer is a fresh directory written by write (COPY/ADD never need a container). */
+export function cachedCopy(s: StageState, createdBy: string, sc: StepContext, key: Digest, write: (layerDir: string, lowerDirs: string[]) => Promise<void>): Promise<StageState> {
+  return cachedLayerStep(s, sc, key, createdBy, () => writeLayer(s, sc, write));
 }
 
 /** writeLayer gives fn a fresh layer dir (and the image's layer dirs, topmost first), then commits it. */
@@ -137,10 +116,6 @@ export async function writeLayer(s: StageState, sc: StepContext, fn: (layerDir: 
   }
 }
 
-function finish(next: StageState, created: string, createdBy: string, layer: LayerBlob | null): void {
-  addHistory(next, { created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) }, layer ?? undefined);
-  next.lastCreated = created;
-}
 
 async function resolveOwner(s: StageState, chown: string | undefined, sc: StepContext): Promise<{ uid: number; gid: number }> {
   if (chown === undefined || chown === '') return { uid: 0, gid: 0 };

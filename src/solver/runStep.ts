@@ -5,15 +5,15 @@ import { TsbuildError } from '../core/errors.ts';
 import type { RunInstruction } from '../parser/types.ts';
 import { commandArgs, scope } from '../planner/meta.ts';
 import { envFromList } from '../planner/expand.ts';
-import { addHistory, cloneState, type StageState } from '../planner/state.ts';
+import type { StageState } from '../planner/state.ts';
 import { secureJoin } from '../sys/secureJoin.ts';
 import { resolveUser } from '../executor/resolveUser.ts';
 import type { MountSpec } from '../executor/types.ts';
 import { stepKey } from './keys.ts';
-import { ensureLayers, lookupRecord, overlayParents } from './layers.ts';
+import { ensureLayers, overlayParents } from './layers.ts';
 import { logStream } from './logStream.ts';
 import { attachMounts, planMounts, type MountPlan } from './runMounts.ts';
-import { emptyLayer } from './layerStep.ts';
+import { cachedLayerStep, emptyLayer } from './layerStep.ts';
 import type { StepContext } from './solve.ts';
 
 interface RunPlan {
@@ -37,33 +37,8 @@ export async function runStep(s: StageState, ins: RunInstruction, sc: StepContex
   const mountPlan = await planMounts(s, ins, sc, (t) => sc.deps.expand.word(t, env));
   const key = stepKey(s.key, { op: 'run', args: plan.args, env: plan.env, user: plan.user, cwd: plan.cwd, network: plan.network, scripts: plan.scripts, ...(mountPlan.key.length ? { mounts: mountPlan.key } : {}) });
   const createdBy = `RUN ${plan.argEnv.length ? `|${plan.argEnv.length} ${plan.argEnv.join(' ')} ` : ''}${plan.args.join(' ')} # buildkit`;
-  const ev = sc.deps.events;
-  const next = cloneState(s);
-  next.key = key;
-  const hit = await lookupRecord(sc, key);
-  if (hit) {
-    addHistory(next, { created: hit.created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(hit.layer ? {} : { empty_layer: true }) }, hit.layer ?? undefined);
-    next.lastCreated = hit.created;
-    sc.counters.cached++;
-    sc.record(hit);
-    ev.emit({ type: 'step.cached', step: sc.step, at: Date.now() });
-    return next;
-  }
-  return sc.limit(async () => {
-    ev.emit({ type: 'step.start', step: sc.step, at: Date.now() });
-    const t0 = Date.now();
-    // BuildKit commits a layer for every RUN, an empty one when nothing changed.
-    const layer = (await execute(s, plan, sc, ins, mountPlan)) ?? (await emptyLayer(sc));
-    const created = sc.created();
-    const rec = { key, layer, created, createdBy };
-    await sc.deps.cache.put(rec);
-    sc.record(rec);
-    addHistory(next, { created, created_by: createdBy, comment: 'buildkit.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) }, layer ?? undefined);
-    next.lastCreated = created;
-    sc.counters.ran++;
-    ev.emit({ type: 'step.done', step: sc.step, ms: Date.now() - t0, at: Date.now() });
-    return next;
-  });
+  // BuildKit commits a layer for every RUN, an empty one when nothing changed.
+  return cachedLayerStep(s, sc, key, createdBy, async () => (await execute(s, plan, sc, ins, mountPlan)) ?? (await emptyLayer(sc)));
 }
 
 function planRun(s: StageState, ins: RunInstruction, sc: StepContext): RunPlan {
