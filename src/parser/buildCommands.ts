@@ -1,12 +1,15 @@
 import type { Request } from './request.ts';
 import type { CmdInstruction, EntrypointInstruction, HealthcheckInstruction, RunInstruction, ShellInstruction } from './types.ts';
-import type { ParsedFlags } from './flags.ts';
 import { parseGoDuration } from './duration.ts';
+import { parseMount } from './mountSpec.ts';
+import { splitFlag, type ParsedFlags } from './flags.ts';
+import { TsbuildError } from '../core/errors.ts';
 
 /** buildRun: RUN [--mount=...]... [--network=...] [--security=...] command (shell, exec or heredoc). */
 export function buildRun(r: Request): RunInstruction {
   const f = r.flags({ mount: 'strings', network: 'string', security: 'string' });
   const out: RunInstruction = { ...r.base(f.raw), kind: 'RUN', cmd: r.commandLine(), heredocs: r.node.heredocs, mounts: f.list('mount') };
+  checkMounts(r);
   const network = f.str('network');
   if (network !== undefined) {
     if (!['default', 'none', 'host'].includes(network)) throw r.flagError(`network mode "${network}" not supported (use default, none or host)`, f.pos('network'));
@@ -18,6 +21,24 @@ export function buildRun(r: Request): RunInstruction {
     out.security = security;
   }
   return out;
+}
+
+/**
+ * checkMounts rejects a malformed --mount when parsing, as BuildKit's instruction parser
+ * does (unknown type, bad sharing, a missing target, a non-numeric uid...). A value that
+ * holds a variable is checked again after expansion, when the step runs.
+ */
+function checkMounts(r: Request): void {
+  for (const flag of r.node.flags) {
+    const { name, value } = splitFlag(flag.text);
+    if (name !== 'mount' || value === null || value.includes('$')) continue;
+    try {
+      parseMount(value, '/', (s) => s);
+    } catch (e) {
+      if (e instanceof TsbuildError) throw r.flagError(e.message, flag.pos);
+      throw e;
+    }
+  }
 }
 
 /** buildCmd: CMD command (shell or exec form). */

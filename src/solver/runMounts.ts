@@ -10,7 +10,7 @@ import { withFileLock } from '../store/lock.ts';
 import { secureJoin } from '../sys/secureJoin.ts';
 import { resolveFrom } from './copyStep.ts';
 import { ensureLayers, overlayParents } from './layers.ts';
-import { parseMount, type RunMount } from './mountSpec.ts';
+import { parseMount, type RunMount } from '../parser/mountSpec.ts';
 import type { StepContext } from './solve.ts';
 import type { FileSelection, FileSource } from './types.ts';
 import type { LayerBlob } from '../snapshot/types.ts';

@@ -38,6 +38,20 @@ describe('instruction flags', () => {
     expect(failure('RUN --network x').message).toBe('missing a value on flag: --network');
   });
 
+  it('RUN --mount values are checked when parsing, at the flag', () => {
+    // Each bad value names the flag that holds it (the second one here, column 34).
+    expect(failure('RUN --mount=type=cache,target=/a --mount=type=bogus,target=/x y')).toMatchObject({ code: 'PARSE_FLAG', at: '1:34', message: expect.stringMatching(/unsupported mount type "bogus"/) });
+    expect(failure('RUN --mount=type=cache,sharing=sometimes,target=/c y').message).toMatch(/invalid sharing "sometimes"/);
+    expect(failure('RUN --mount=type=cache y').message).toMatch(/a cache mount needs target=/);
+    expect(failure('RUN --mount=type=tmpfs y').message).toMatch(/a tmpfs mount needs target=/);
+    expect(failure('RUN --mount=type=cache,target=/c,uid=root y').message).toMatch(/invalid value for uid: root/);
+    expect(failure('RUN --mount=type=secret,id=s,mode=999 y').message).toMatch(/invalid value for mode: 999/);
+    expect(failure('RUN --mount=type=bind,target=/x,ro=maybe y').message).toMatch(/invalid value for readonly: maybe/);
+    // A value with a variable is checked once expanded, when the step runs.
+    expect(one('RUN --mount=type=$T,target=/c y', 'RUN').mounts).toEqual(['type=$T,target=/c']);
+    expect(one('RUN --mount=target=/src y', 'RUN').mounts).toEqual(['target=/src']);
+  });
+
   it('FROM --platform', () => {
     expect(one('FROM --platform=$BUILDPLATFORM a', 'FROM').platform).toBe('$BUILDPLATFORM');
     expect(failure('FROM --plattform=x a').message).toBe('unknown flag: --plattform (did you mean --platform?)');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseMount } from '../../../src/solver/mountSpec.ts';
+import { parseMount } from '../../../src/parser/mountSpec.ts';
 
 const id = (s: string) => s;
 
