@@ -7,5 +7,4 @@ export type { Pos } from './cst.ts';
 export { dumpTree, dumpNode } from './dump.ts';
 export { goQuote } from './goText.ts';
 export { parseGoDuration } from './duration.ts';
-export { expandsVariables, EXPANDING_KINDS } from './expansion.ts';
 export * from './shell/index.ts';

@@ -52,3 +52,17 @@ test('EXPOSE normalises ports and ranges, VOLUME, LABEL, USER, STOPSIGNAL, HEALT
 test('WORKDIR resolves relative paths against the current one', () => {
   expect(run('WORKDIR /a\nWORKDIR b\nWORKDIR ../c\n').s.config.config.WorkingDir).toBe('/a/c');
 });
+
+test('CMD, ENTRYPOINT, SHELL, HEALTHCHECK, ONBUILD and MAINTAINER keep $VAR as written (the shell or the child build expands)', () => {
+  const { s } = run('ARG X=arg\nENV Y=env\nCMD echo $X ${Y}\nENTRYPOINT ["/bin/$X", "$Y"]\nSHELL ["/bin/$Y", "-c"]\nHEALTHCHECK CMD test $Y\nONBUILD RUN echo $X\nMAINTAINER $Y\n');
+  const c = s.config.config;
+  expect(c.Cmd).toEqual(['/bin/sh', '-c', 'echo $X ${Y}']);
+  expect(c.Entrypoint).toEqual(['/bin/$X', '$Y']);
+  expect(c.Shell).toEqual(['/bin/$Y', '-c']);
+  expect(c.Healthcheck?.Test).toEqual(['CMD-SHELL', 'test $Y']);
+  expect(c.OnBuild).toEqual(['RUN echo $X']);
+  expect(s.config.author).toBe('$Y');
+  // The builder does expand these, with the same scope.
+  const e = run('ARG X=arg\nENV Y=env\nWORKDIR /$X\nUSER $Y\nLABEL l=$X\nSTOPSIGNAL $Y\n').s.config.config;
+  expect([e.WorkingDir, e.User, e.Labels?.l, e.StopSignal]).toEqual(['/arg', 'env', 'arg', 'env']);
+});
