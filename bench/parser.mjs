@@ -57,8 +57,12 @@ try {
   const { parseBuildfile } = await import(pathToFileURL(outfile).href);
   let text = generate(targetLines);
   // Cut at a line where the generated file still parses (not inside a heredoc).
-  while (true) {
-    try { parseBuildfile(text, 'Buildfile'); break; } catch { text = text.split('\n').slice(0, -2).join('\n') + '\n'; }
+  for (let cut = 0; ; cut++) {
+    try { parseBuildfile(text, 'Buildfile'); break; } catch (e) {
+      // A generated file that cannot be parsed after a few cuts is a parser bug, not a heredoc cut in half.
+      if (cut === 20) throw e;
+      text = text.split('\n').slice(0, -2).join('\n') + '\n';
+    }
   }
   const lines = text.split('\n').length - 1;
   const bytes = Buffer.byteLength(text);

@@ -1,6 +1,6 @@
 /**
  * The moo lexers for one Buildfile instruction line (continuations already
- * joined by the line pre-pass in src/parser/logicalLines.ts). There is one
+ * joined by the line pre-pass in src/parser/physicalLines.ts). There is one
  * lexer per escape character, because the escape character (`\` or `` ` ``,
  * set by the `# escape=` directive) is part of the token definitions.
  *

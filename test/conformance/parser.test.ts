@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caseDirs, corpusPresent, CORPUS, readCorpus } from './corpus.ts';
 import { dumpTree, parseTree } from '../../src/parser/index.ts';
@@ -10,6 +13,15 @@ const negative = caseDirs(PARSER, 'testfiles-negative');
 describe('buildkit parser corpus', () => {
   it(`is present at ${CORPUS}`, () => {
     expect(corpusPresent).toBe(true);
+  });
+
+  it('is the corpus as published: every file matches SHA256SUMS', () => {
+    const sums = readFileSync(join(CORPUS, 'SHA256SUMS'), 'utf8').trim().split('\n');
+    expect(sums.length).toBeGreaterThan(70);
+    for (const line of sums) {
+      const [want, file] = line.split(/\s+/, 2) as [string, string];
+      expect(createHash('sha256').update(readFileSync(join(CORPUS, file))).digest('hex'), file).toBe(want);
+    }
   });
 
   it('has all 33 positive and 4 negative cases', () => {
