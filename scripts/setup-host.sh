@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Installs the host tools tsbuild and its tests use (Debian 12, as root), only those missing.
 set -euo pipefail
+# Node.js >= 20 and npm come with the machine (Debian 12's own nodejs is 18, too old).
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ((node_major < 20)); then
+  echo "setup-host: tsbuild needs Node.js >= 20 with npm (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
 pkgs=(runc busybox-static skopeo umoci docker-registry apache2-utils mmdebstrap tmux openssl xz-utils bzip2 zstd docker.io)
 missing=()
 for p in "${pkgs[@]}"; do
