@@ -25,3 +25,13 @@ export function isLayerMediaType(m: string): boolean {
 export function isIndexMediaType(m: string): boolean {
   return m === MediaType.OciIndex || m === MediaType.DockerManifestList;
 }
+
+/**
+ * ociLayerType maps a Docker layer media type to the OCI one for the same bytes
+ * (OCI and other types map to themselves), so an OCI manifest never mixes schemas.
+ */
+export function ociLayerType(m: string): string {
+  if (m === MediaType.DockerLayerGzip) return MediaType.OciLayerGzip;
+  if (m === MediaType.DockerLayer) return MediaType.OciLayer;
+  return m;
+}

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { TsbuildError } from '../core/errors.ts';
-import { MediaType, isIndexMediaType } from '../oci/mediaTypes.ts';
+import { MediaType, isIndexMediaType, ociLayerType } from '../oci/mediaTypes.ts';
 import type { Descriptor, Index, Manifest } from '../oci/types.ts';
 import type { ContentStore } from '../store/types.ts';
 import { CompressedLayerCache, ensureCompressed, isUncompressedLayer } from './compressedCache.ts';
@@ -96,11 +96,4 @@ export async function compressImage(store: ContentStore, manifestDesc: Descripto
   const limit = pLimit(opts.concurrency ?? availableParallelism());
   const layers = await Promise.all(m.manifest.layers.map((l) => limit(() => compressLayer(store, cache, l, plan))));
   return (await rewriteManifest(store, m, layers, plan)).desc;
-}
-
-/** ociLayerType maps a Docker layer media type to its OCI equivalent (OCI types map to themselves). */
-function ociLayerType(m: string): string {
-  if (m === MediaType.DockerLayerGzip) return MediaType.OciLayerGzip;
-  if (m === MediaType.DockerLayer) return MediaType.OciLayer;
-  return m;
 }

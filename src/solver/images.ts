@@ -1,6 +1,7 @@
 import { sha256Of, type Digest } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
 import { canonicalJson } from '../oci/canonicalJson.ts';
+import { ociLayerType } from '../oci/mediaTypes.ts';
 import { readImage, tagImage, writeImage } from '../store/images.ts';
 import type { LocalStore } from '../store/types.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
@@ -53,7 +54,9 @@ export async function finalizeImage(store: LocalStore, result: BuildResult, tags
   const times = (config.history ?? []).map((h) => h.created).filter((c): c is string => c !== undefined).sort();
   const newest = times.at(-1);
   if (newest !== undefined) config.created = newest;
-  const desc = await writeImage(store.content, { config, layers: result.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })) });
+  // writeImage writes an OCI manifest: a layer of a Docker-format base is listed by its OCI type (same blob).
+  const layers = result.layers.map((l) => ({ mediaType: ociLayerType(l.mediaType), digest: l.digest, size: l.size }));
+  const desc = await writeImage(store.content, { config, layers });
   for (const t of tags) await tagImage(store.tags, t, desc);
   return { imageId: sha256Of(canonicalJson(config)), config, manifestDesc: desc };
 }

@@ -288,10 +288,10 @@ export interface TestImage {
 
 /**
  * makeTestImage writes an image of one layer per entry of `layers` (each a map of
- * file path → content) into the store, with writeImage. Layers are plain tars
- * (mediaType ...layer.v1.tar), so their digest is their DiffID.
+ * file path → content) into the store, with writeImage, for linux/architecture.
+ * Layers are plain tars (mediaType ...layer.v1.tar), so their digest is their DiffID.
  */
-export async function makeTestImage(store: ContentStore, layers: Record<string, string | Buffer>[], cmd: string[] = ['/bin/sh']): Promise<TestImage> {
+export async function makeTestImage(store: ContentStore, layers: Record<string, string | Buffer>[], cmd: string[] = ['/bin/sh'], architecture = 'amd64'): Promise<TestImage> {
   const descs: Descriptor[] = [];
   for (const files of layers) {
     const dir = mkdtempSync(join(tmpdir(), 'tsbuild-layer-'));
@@ -311,7 +311,7 @@ export async function makeTestImage(store: ContentStore, layers: Record<string, 
     }
   }
   const config: ImageConfig = {
-    architecture: 'amd64',
+    architecture,
     os: 'linux',
     config: { Cmd: cmd, Env: ['PATH=/bin'] },
     rootfs: { type: 'layers', diff_ids: descs.map((d) => d.digest as string as DiffID) },
