@@ -37,7 +37,7 @@ function absTarget(target: string | undefined, workdir: string): string | undefi
  * secret (default /run/secrets/ID); a relative target is under WORKDIR; bind mounts are
  * read-only unless rw, cache mounts writable unless ro; a cache's id defaults to its target and
  * a secret's id to its target's base name; cache mode defaults to 0755 and a secret's to 0400.
- * expand applies build args and ENV to every value.
+ * expand applies build args and ENV to every value but `from`, which stays literal as in BuildKit.
  */
 export function parseMount(raw: string, workdir: string, expand: (s: string) => string): RunMount {
   const kv = new Map<string, string | undefined>();
@@ -45,7 +45,10 @@ export function parseMount(raw: string, workdir: string, expand: (s: string) => 
     if (field === '') continue;
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
-    kv.set(key, eq < 0 ? undefined : expand(field.slice(eq + 1)));
+    // `from` names a stage or image and is never expanded (BuildKit: stage dependencies are
+    // known before any build arg is); every other value is.
+    const value = eq < 0 ? undefined : field.slice(eq + 1);
+    kv.set(key, value === undefined || key === 'from' ? value : expand(value));
   }
   const get = (...keys: string[]) => { for (const k of keys) if (kv.has(k)) return kv.get(k) ?? ''; return undefined; };
   const type = (get('type') ?? 'bind') as (typeof TYPES)[number];

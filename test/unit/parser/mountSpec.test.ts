@@ -23,6 +23,8 @@ describe('parseMount (RUN --mount)', () => {
   test('tmpfs and expansion', () => {
     expect(parseMount('type=tmpfs,target=/scratch,size=1048576', '/', id)).toEqual({ type: 'tmpfs', target: '/scratch', size: 1048576 });
     expect(parseMount('type=cache,target=$DIR', '/', (s) => s.replace('$DIR', '/var/cache'))).toMatchObject({ target: '/var/cache' });
+    // from= stays literal (BuildKit knows stage dependencies before build args).
+    expect(parseMount('type=bind,from=$S,source=$DIR,target=/m', '/', (s) => s.replaceAll('$S', 'build').replaceAll('$DIR', '/d'))).toMatchObject({ from: '$S', source: '/d' });
   });
 
   test.each([
