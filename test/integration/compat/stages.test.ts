@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { makeTempRoot, ok, type TempRoot } from '../../helpers/cli.ts';
 import { jsonEvents, writeTree } from '../../helpers/image.ts';
@@ -138,7 +138,32 @@ describe.runIf(isRoot && hasBusybox())('stages', () => {
     const r = await build(ctx, ['--target', 'ok']);
     expect(r.ran).toEqual(['RUN echo ok > /ok']);
   });
+
+  test('RUN --network=host sees the host\'s interfaces, --network=none only lo', async () => {
+    const nonce = randomBytes(4).toString('hex');
+    const ctx = ctxDir({ Buildfile: `FROM busybox\nRUN --network=host ls /sys/class/net > /host-${nonce}\nRUN --network=none ls /sys/class/net > /none\n` });
+    await build(ctx, ['-t', 'net:1']);
+    const fs = listing(await flatten(readImageFiles(t.root, 'net:1').layers));
+    const host = `${readdirSync('/sys/class/net').sort().join('\n')}\n`;
+    expect(host).not.toBe('lo\n'); // the test means something only on a host with another interface
+    expect(fs).toMatch(fileLine(`/host-${nonce}`, host));
+    expect(fs).toMatch(fileLine('/none', 'lo\n'));
+  });
+
+  test('RUN heredocs: a quoted delimiter keeps $VAR for the command, an unquoted one lets the shell expand it', async () => {
+    const ctx = ctxDir({ Buildfile: "FROM busybox\nENV V=value\nRUN cat <<'EOF' > /quoted && cat <<EOF > /plain\n$V\nEOF\n$V\nEOF\n" });
+    await build(ctx, ['-t', 'heredoc-quote:1']);
+    const fs = listing(await flatten(readImageFiles(t.root, 'heredoc-quote:1').layers));
+    expect(fs).toMatch(fileLine('/quoted', '$V\n'));
+    expect(fs).toMatch(fileLine('/plain', 'value\n'));
+  });
 });
+
+/** fileLine matches a listing's line for a root-owned 0644 file with exactly this content. */
+function fileLine(path: string, content: string): RegExp {
+  const sha = createHash('sha256').update(content).digest('hex').slice(0, 16);
+  return new RegExp(`^${path.replace(/[.$]/g, '\\$&')} file 0644 0:0 ${Buffer.byteLength(content)} ${sha}$`, 'm');
+}
 
 /** filesUnder lists every regular file below dir. */
 function filesUnder(dir: string): string[] {
