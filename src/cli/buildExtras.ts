@@ -36,7 +36,7 @@ export async function exportRemoteCache(store: LocalStore, specs: readonly Cache
   const [{ exportCache }, { CompressedLayerCache }] = await Promise.all([import('../remotecache/exportCache.ts'), import('../registry/compressedCache.ts')]);
   const compressed = new CompressedLayerCache(join(store.dirs.cache, 'compressed'));
   for (const [i, b] of backends.entries()) {
-    const r = await exportCache(b, store.content, compressed, result.records, { mode: specs[i]!.mode, target: result.target });
+    const r = await exportCache(b, store.content, compressed, result.records, { mode: specs[i]!.mode, imageStages: result.imageStages });
     events.emit({ type: 'info', message: `exported cache (${r.records} records, ${r.layers} layers) to ${b.where}`, at: Date.now() });
   }
 }

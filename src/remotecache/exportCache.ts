@@ -8,7 +8,12 @@ import type { ContentStore } from '../store/types.ts';
 import { Readable } from 'node:stream';
 import { CACHE_CONFIG_MEDIA_TYPE, DIFFID_ANNOTATION, type CacheBackend, type CacheConfig } from './types.ts';
 
-/** ExportMode is BuildKit's: min exports the target stage's steps, max every step of the build. */
+/**
+ * ExportMode is BuildKit's: min (the default) exports the records of the steps
+ * whose layers are in the resulting image (the target stage and the stages it is
+ * built FROM), max the records of every step of the build (stages only copied
+ * from included).
+ */
 export type ExportMode = 'min' | 'max';
 
 /**
@@ -21,10 +26,10 @@ export async function exportCache(
   store: ContentStore,
   compressed: CompressedLayerCache,
   used: readonly { stage: number; record: CacheRecord }[],
-  opts: { mode: ExportMode; target: number },
+  opts: { mode: ExportMode; imageStages: readonly number[] },
 ): Promise<{ digest: Digest; records: number; layers: number }> {
   const records = new Map<string, CacheRecord>();
-  for (const u of used) if (opts.mode === 'max' || u.stage === opts.target) records.set(u.record.key, u.record);
+  for (const u of used) if (opts.mode === 'max' || opts.imageStages.includes(u.stage)) records.set(u.record.key, u.record);
   const layers = new Map<string, Descriptor>();
   for (const r of records.values()) {
     if (!r.layer || layers.has(r.layer.diffID)) continue;

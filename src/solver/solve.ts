@@ -65,7 +65,7 @@ export async function solve(parsed: ParseResult, deps: SolverDeps, opts: BuildOp
     await Promise.all(results.values());
     warnUnusedArgs(deps, opts, usedArgs, plan);
     await ensureBlobs({ ...base, record: () => {}, step: refs.get(`${plan.target}.0`)! }, final.layers);
-    return { config: final.config, layers: final.layers, steps: { total, ...counters }, records, target: plan.target };
+    return { config: final.config, layers: final.layers, steps: { total, ...counters }, records, target: plan.target, imageStages: imageStages(plan) };
   } finally {
     await Promise.allSettled(results.values());
     if (ctxSource) await (await ctxSource.catch(() => undefined))?.close();
@@ -118,6 +118,13 @@ async function runInstruction(s: StageState, ins: Instruction, sc: StepContext, 
     ev.emit({ type: 'step.failed', step: sc.step, message: located instanceof Error ? located.message : String(located), at: Date.now() });
     throw located;
   }
+}
+
+/** imageStages follows FROM <stage> links down from the target: the stages whose layers the image holds. */
+function imageStages(plan: BuildPlan): number[] {
+  const out = [plan.target];
+  for (let base = plan.stages[plan.target]!.base; base.kind === 'stage'; base = plan.stages[base.index]!.base) out.push(base.index);
+  return out;
 }
 
 function numberSteps(plan: BuildPlan): Map<string, StepRef> {

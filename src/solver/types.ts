@@ -125,4 +125,6 @@ export interface BuildResult {
   records: { stage: number; record: CacheRecord }[];
   /** Index of the target stage. */
   target: number;
+  /** The target and the stages it is built FROM, in turn: the stages whose steps made the image's layers. */
+  imageStages: number[];
 }
