@@ -26,7 +26,8 @@ export async function importRemoteCache(store: LocalStore, backends: CacheBacken
   if (backends.length === 0) return undefined;
   const [{ importCache }, { CompressedLayerCache }] = await Promise.all([import('../remotecache/importCache.ts'), import('../registry/compressedCache.ts')]);
   const rc = await importCache(backends, store.content, new CompressedLayerCache(join(store.dirs.cache, 'compressed')));
-  events.emit({ type: 'info', message: `imported ${rc.size} cache records from ${backends.map((b) => b.where).join(', ')}`, at: Date.now() });
+  for (const where of rc.missing) events.emit({ type: 'warning', message: `--cache-from ${where}: no cache there yet, building without it`, at: Date.now() });
+  if (rc.found.length > 0) events.emit({ type: 'info', message: `imported ${rc.size} cache records from ${rc.found.join(', ')}`, at: Date.now() });
   return rc;
 }
 

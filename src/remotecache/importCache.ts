@@ -12,18 +12,35 @@ import type { RemoteCache } from '../solver/types.ts';
 import type { ContentStore } from '../store/types.ts';
 import { DIFFID_ANNOTATION, type CacheBackend, type CacheConfig } from './types.ts';
 
+/** ImportedCache is the RemoteCache of a build, with what was found for the messages. */
+export interface ImportedCache extends RemoteCache {
+  /** How many records were read (a key in several caches counts once). */
+  size: number;
+  /** The `where` of each backend that had a cache. */
+  found: string[];
+  /** The `where` of each backend that had none yet (a first CI run): not an error. */
+  missing: string[];
+}
+
 /**
  * importCache reads the cache manifests of backends (--cache-from, in order of
- * preference) into a RemoteCache. Only the small config blobs are read now;
- * a layer is downloaded when the build needs it, gunzipped into the store
- * (so its digest is its DiffID, as every local layer) with both digests verified.
+ * preference: the first cache that has a key wins) into a RemoteCache. Only the
+ * small config blobs are read now; a layer is downloaded when the build needs it,
+ * gunzipped into the store (so its digest is its DiffID, as every local layer)
+ * with both digests verified. A backend with no cache is listed in `missing`.
  */
-export async function importCache(backends: readonly CacheBackend[], store: ContentStore, compressed: CompressedLayerCache): Promise<RemoteCache & { size: number }> {
+export async function importCache(backends: readonly CacheBackend[], store: ContentStore, compressed: CompressedLayerCache): Promise<ImportedCache> {
   const records = new Map<Digest, CacheRecord>();
   const sources = new Map<string, { backend: CacheBackend; desc: Descriptor }>();
+  const found: string[] = [];
+  const missing: string[] = [];
   for (const b of backends) {
     const m = await b.readManifest();
-    if (!m) continue;
+    if (!m) {
+      missing.push(b.where);
+      continue;
+    }
+    found.push(b.where);
     const bytes = await b.readBlob(m.config);
     if (sha256Of(bytes) !== m.config.digest) throw new TsbuildError('DIGEST_MISMATCH', `cache ${b.where}: config blob does not match its digest ${m.config.digest}`);
     const cfg = JSON.parse(bytes.toString('utf8')) as CacheConfig;
@@ -52,6 +69,8 @@ export async function importCache(backends: readonly CacheBackend[], store: Cont
   };
   return {
     size: records.size,
+    found,
+    missing,
     get: (key) => records.get(key),
     canFetch: (layer) => sources.has(layer.diffID),
     fetchLayer(layer) {
