@@ -14,6 +14,8 @@ export interface OverlayActiveOptions {
   /** Relative lowerdirs, top-most first; empty means merged/ is a bind mount of upper/. */
   lowerdirs: string[];
   commit: (upper: string, opts: CommitOptions) => Promise<LayerBlob | null>;
+  /** Just made by prepare: nothing is mounted yet and work/ is empty (reopen does not know either). */
+  fresh?: boolean;
 }
 
 /**
@@ -28,6 +30,9 @@ export class OverlayActive implements ActiveSnapshot {
   readonly #work: string;
   readonly #opts: OverlayActiveOptions;
   #spent = false;
+  /** Whether merged/ is mounted, when this object knows it (it mounted or unmounted it itself); else ask the kernel. */
+  #mounted: boolean | undefined;
+  #workClean: boolean;
 
   constructor(opts: OverlayActiveOptions) {
     this.#opts = opts;
@@ -35,21 +40,35 @@ export class OverlayActive implements ActiveSnapshot {
     this.upper = join(opts.dir, 'upper');
     this.merged = join(opts.dir, 'merged');
     this.#work = join(opts.dir, 'work');
+    this.#mounted = opts.fresh ? false : undefined;
+    this.#workClean = opts.fresh ?? false;
+  }
+
+  #isMounted(): Promise<boolean> {
+    return this.#mounted === undefined ? isMountPoint(this.merged) : Promise.resolve(this.#mounted);
   }
 
   async mount(): Promise<void> {
     if (this.#spent) throw new TsbuildError('INTERNAL', `mount ${this.dir}: snapshot already committed or removed`);
-    if (await isMountPoint(this.merged)) return;
+    if (await this.#isMounted()) return;
     await writeFile(join(this.dir, OWNER_FILE), await ownerToken());
-    if (this.#opts.lowerdirs.length === 0) return bindMount(this.upper, this.merged);
-    // Overlay refuses a workdir left over from an earlier mount's crash only if it is busy; clearing it is safe.
-    await rm(this.#work, { recursive: true, force: true });
-    await mkdir(this.#work);
-    await mountOverlay({ lowerdirs: this.#opts.lowerdirs, upperdir: this.upper, workdir: this.#work, target: this.merged, cwd: this.#opts.snapshotsDir });
+    if (this.#opts.lowerdirs.length === 0) await bindMount(this.upper, this.merged);
+    else {
+      // Overlay refuses a workdir left over from an earlier mount's crash only if it is busy; clearing it is safe.
+      if (!this.#workClean) {
+        await rm(this.#work, { recursive: true, force: true });
+        await mkdir(this.#work);
+      }
+      this.#workClean = false;
+      await mountOverlay({ lowerdirs: this.#opts.lowerdirs, upperdir: this.upper, workdir: this.#work, target: this.merged, cwd: this.#opts.snapshotsDir });
+    }
+    this.#mounted = true;
   }
 
   async unmount(): Promise<void> {
+    if (this.#mounted === false) return;
     await unmount(this.merged);
+    this.#mounted = false;
     await unlink(join(this.dir, OWNER_FILE)).catch(() => undefined);
   }
 
@@ -65,7 +84,7 @@ export class OverlayActive implements ActiveSnapshot {
     this.#spent = true;
     await this.unmount();
     // Never delete through a live mount: that would reach into someone's files.
-    if (await isMountPoint(this.merged)) throw new TsbuildError('MOUNT', `remove ${this.dir}: ${this.merged} is still mounted`);
+    if (await this.#isMounted()) throw new TsbuildError('MOUNT', `remove ${this.dir}: ${this.merged} is still mounted`);
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -28,6 +28,8 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   readonly tmpDir: string;
   readonly #store: ContentStore;
   readonly #inflight = new Map<string, Promise<void>>();
+  /** Snapshots seen installed by this process: they are immutable and never removed, so one check is enough. */
+  readonly #present = new Set<string>();
 
   constructor(opts: OverlaySnapshotterOptions) {
     this.snapshotsDir = join(opts.root, 'snapshots');
@@ -51,6 +53,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   }
 
   async has(diffID: DiffID): Promise<boolean> {
+    if (this.#present.has(diffID)) return true;
     const dir = join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID));
     let recorded: string;
     try {
@@ -60,6 +63,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
       throw e;
     }
     if (recorded !== diffID) throw new TsbuildError('STORE_CORRUPT', `snapshot ${dir} holds ${recorded}, not ${diffID}`);
+    this.#present.add(diffID);
     return true;
   }
 
@@ -92,6 +96,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     await writeFile(join(stage, 'diffid'), `${diffID}\n`);
     try {
       await rename(stage, join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID)));
+      this.#present.add(diffID);
     } catch (e) {
       if (!isErrno(e, 'ENOTEMPTY') && !isErrno(e, 'EEXIST')) throw e;
       if (!(await this.has(diffID))) throw e;
@@ -133,7 +138,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     }
     await mkdir(dir);
     for (const d of ['upper', 'work', 'merged']) await mkdir(join(dir, d));
-    return this.#active(await realpath(dir), parents);
+    return this.#active(await realpath(dir), parents, true);
   }
 
   async reopen(dir: string, parents: readonly DiffID[]): Promise<ActiveSnapshot> {
@@ -142,9 +147,10 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     return this.#active(await realpath(dir), parents);
   }
 
-  #active(dir: string, parents: readonly DiffID[]): OverlayActive {
+  #active(dir: string, parents: readonly DiffID[], fresh = false): OverlayActive {
     return new OverlayActive({
       dir,
+      fresh,
       snapshotsDir: this.snapshotsDir,
       lowerdirs: [...parents].reverse().map((p) => OverlaySnapshotter.lowerdir(p)),
       commit: (upper, opts) => commitDirLazily(this.#store, upper, { ...opts, adopt: this }),

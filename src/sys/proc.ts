@@ -12,9 +12,11 @@ export async function processStartTime(pid: number): Promise<string | undefined>
 }
 
 /** ownerToken identifies this process across pid reuse: `pid starttime`. */
-export async function ownerToken(): Promise<string> {
-  return `${process.pid} ${await processStartTime(process.pid)}`;
+export function ownerToken(): Promise<string> {
+  ownToken ??= processStartTime(process.pid).then((start) => `${process.pid} ${start}`);
+  return ownToken;
 }
+let ownToken: Promise<string> | undefined;
 
 /** isOwnerAlive tells whether the process named by an ownerToken still runs (same pid and start time). */
 export async function isOwnerAlive(token: string): Promise<boolean> {
