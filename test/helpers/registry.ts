@@ -16,9 +16,9 @@ import type { ContentStore } from '../../src/store/types.ts';
 /** REGISTRY_BIN is Debian's distribution registry (package docker-registry). */
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
-/** RunningRegistry is a docker-registry process on 127.0.0.1 with its own temp storage. */
+/** RunningRegistry is a docker-registry process on a loopback address with its own temp storage. */
 export interface RunningRegistry {
-  /** `127.0.0.1:PORT`, usable as the registry part of a reference. */
+  /** `ADDRESS:PORT` (127.0.0.1 unless asked otherwise), usable as the registry part of a reference. */
   host: string;
   port: number;
   dir: string;
@@ -61,11 +61,13 @@ function authYaml(auth: RegistryAuth, dir: string): string {
 }
 
 /**
- * startRegistry runs docker-registry on a random free port of 127.0.0.1 with storage
- * in a fresh temp dir and a config YAML written here; resolves once /v2/ answers.
- * stop() kills it and removes the dir.
+ * startRegistry runs docker-registry on a random free port of 127.0.0.1 (or of
+ * opts.address, another loopback address such as 127.0.0.2, which tsbuild does not
+ * treat as local) with storage in a fresh temp dir and a config YAML written here;
+ * resolves once /v2/ answers. stop() kills it and removes the dir.
  */
-export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Promise<RunningRegistry> {
+export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, opts: { address?: string } = {}): Promise<RunningRegistry> {
+  const address = opts.address ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'tsbuild-registry-'));
   const port = await freePort();
   const config = join(dir, 'config.yml');
@@ -80,7 +82,7 @@ storage:
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:${port}
+  addr: ${address}:${port}
   secret: ${randomBytes(16).toString('hex')}
 ${authYaml(auth, dir)}`);
   let out = '';
@@ -96,12 +98,12 @@ ${authYaml(auth, dir)}`);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor(`http://127.0.0.1:${port}/v2/`, () => child.exitCode !== null);
+    await waitFor(`http://${address}:${port}/v2/`, () => child.exitCode !== null);
   } catch (e) {
     await stop();
     throw new Error(`docker-registry did not start: ${(e as Error).message}\n${out}`);
   }
-  return { host: `127.0.0.1:${port}`, port, dir, log: () => out, stop };
+  return { host: `${address}:${port}`, port, dir, log: () => out, stop };
 }
 
 async function waitFor(url: string, dead: () => boolean): Promise<void> {
