@@ -55,7 +55,7 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   if (!['auto', 'runc', 'unshare'].includes(opts.runtime)) throw new TsbuildError('USAGE', `--runtime must be auto, runc or unshare, not "${opts.runtime}"`);
   const store = await openStore(ctx.root);
   await cleanupStaleMounts(store.dirs.root);
-  const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content });
+  const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content, volatileMounts: true });
   const { lazyExecutor } = await import('../solver/lazyExecutor.ts');
   const executor = lazyExecutor(() => selectBuildExecutor(opts.runtime as 'auto' | 'runc' | 'unshare'));
   const cache = new CacheStore(store.dirs.root);

@@ -16,6 +16,8 @@ export interface OverlayActiveOptions {
   commit: (upper: string, opts: CommitOptions) => Promise<LayerBlob | null>;
   /** Just made by prepare: nothing is mounted yet and work/ is empty (reopen does not know either). */
   fresh?: boolean;
+  /** Mount with overlayfs' volatile option (see OverlaySnapshotterOptions.volatileMounts). */
+  volatile?: boolean;
 }
 
 /**
@@ -60,7 +62,7 @@ export class OverlayActive implements ActiveSnapshot {
         await mkdir(this.#work);
       }
       this.#workClean = false;
-      await mountOverlay({ lowerdirs: this.#opts.lowerdirs, upperdir: this.upper, workdir: this.#work, target: this.merged, cwd: this.#opts.snapshotsDir });
+      await mountOverlay({ lowerdirs: this.#opts.lowerdirs, upperdir: this.upper, workdir: this.#work, target: this.merged, cwd: this.#opts.snapshotsDir, volatile: this.#opts.volatile ?? false });
     }
     this.#mounted = true;
   }

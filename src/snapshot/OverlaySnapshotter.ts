@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { hexOf, type DiffID } from '../core/digest.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { tmpName } from '../store/atomicFile.ts';
+import { syncFs } from '../sys/mount.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CommitDirOptions, LayerAdopter } from './dirLayer.ts';
 import { OverlayActive } from './OverlayActive.ts';
@@ -13,6 +14,12 @@ import type { ActiveSnapshot, LayerBlob, Snapshotter } from './types.ts';
 export interface OverlaySnapshotterOptions {
   root: string;
   store: ContentStore;
+  /**
+   * Mount active snapshots with overlayfs' `volatile` (no syncs of the upper dir). For build
+   * steps, whose upper dirs become snapshots that sync() makes durable at the end of the build;
+   * not for containers, whose upper dir is the user's data.
+   */
+  volatileMounts?: boolean;
 }
 
 /**
@@ -30,11 +37,21 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   readonly #inflight = new Map<string, Promise<void>>();
   /** Snapshots seen installed by this process: they are immutable and never removed, so one check is enough. */
   readonly #present = new Set<string>();
+  readonly #volatile: boolean;
+  /** Snapshots were installed since the last sync(). */
+  #dirty = false;
 
   constructor(opts: OverlaySnapshotterOptions) {
     this.snapshotsDir = join(opts.root, 'snapshots');
     this.tmpDir = join(opts.root, 'tmp');
     this.#store = opts.store;
+    this.#volatile = opts.volatileMounts ?? false;
+  }
+
+  async sync(): Promise<void> {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    await syncFs(this.snapshotsDir);
   }
 
   /** snapshotName is the directory name of a layer under ROOT/snapshots. */
@@ -95,6 +112,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   async #install(stage: string, diffID: DiffID): Promise<void> {
     await writeFile(join(stage, 'diffid'), `${diffID}\n`);
     try {
+      this.#dirty = true;
       await rename(stage, join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID)));
       this.#present.add(diffID);
     } catch (e) {
@@ -151,6 +169,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     return new OverlayActive({
       dir,
       fresh,
+      volatile: this.#volatile,
       snapshotsDir: this.snapshotsDir,
       lowerdirs: [...parents].reverse().map((p) => OverlaySnapshotter.lowerdir(p)),
       commit: (upper, opts) => commitDirLazily(this.#store, upper, { ...opts, adopt: this }),

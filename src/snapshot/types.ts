@@ -47,4 +47,10 @@ export interface Snapshotter {
   prepare(dir: string, parents: readonly DiffID[]): Promise<ActiveSnapshot>;
   /** reopen gives back the ActiveSnapshot of an existing dir made by prepare (for run/commit/rm across processes). */
   reopen(dir: string, parents: readonly DiffID[]): Promise<ActiveSnapshot>;
+  /**
+   * sync makes every snapshot this process installed durable (one syncfs of their file
+   * system), since neither extraction nor volatile overlay mounts sync them one by one.
+   * A no-op when nothing was installed since the last sync.
+   */
+  sync(): Promise<void>;
 }

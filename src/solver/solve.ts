@@ -60,15 +60,21 @@ export async function solve(parsed: ParseResult, deps: SolverDeps, opts: BuildOp
     p.catch(() => {});
     results.set(i, p);
   }
+  let solved = false;
   try {
     const final = await results.get(plan.target)!;
     await Promise.all(results.values());
     warnUnusedArgs(deps, opts, usedArgs, plan);
     await ensureBlobs({ ...base, record: () => {}, step: refs.get(`${plan.target}.0`)! }, final.layers);
+    solved = true;
     return { config: final.config, layers: final.layers, steps: { total, ...counters }, records, target: plan.target, imageStages: imageStages(plan) };
   } finally {
     await Promise.allSettled(results.values());
     if (ctxSource) await (await ctxSource.catch(() => undefined))?.close();
+    // One flush for all the snapshots the build made (step mounts are volatile); a failed
+    // build's snapshots are reused by the next build too.
+    // A failed sync is reported, unless the build's own error is already on its way.
+    await deps.snapshotter.sync().catch((e: unknown) => { if (solved) throw e; });
   }
 }
 

@@ -42,6 +42,7 @@ export const importCommand: Command = async (argv, ctx) => {
       ...(tag !== undefined ? { tag } : {}),
       ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
     }).catch((e: unknown) => { throw ctx.signal.aborted ? ctx.signal.reason : importError(source, e); });
+    await snaps.sync();
     ctx.stdout.write(`${r.id}\n`);
     return 0;
   } finally {

@@ -193,4 +193,26 @@ describe.runIf(isRoot)('OverlaySnapshotter', () => {
     await dead.remove();
     await live.remove();
   });
+
+  test('volatileMounts mounts build snapshots with overlayfs volatile; the default (containers) does not', async () => {
+    const base = await layerFrom((d) => writeFileSync(join(d, 'f'), 'x'));
+    const superOptions = async (dir: string) => {
+      const line = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === dir);
+      return line?.split(' - ')[1]?.split(' ')[2] ?? '';
+    };
+    const plain = await snaps.prepare(join(root, 'plain'), [base.diffID]);
+    await plain.mount();
+    expect(await superOptions(plain.merged)).toMatch(/upperdir=/);
+    expect(await superOptions(plain.merged)).not.toMatch(/volatile/);
+    await plain.remove();
+    const building = new OverlaySnapshotter({ root, store: store.content, volatileMounts: true });
+    const v = await building.prepare(join(root, 'volatile'), [base.diffID]);
+    await v.mount();
+    expect(await superOptions(v.merged)).toMatch(/(^|,)(fsync=)?volatile(,|$)/);
+    writeFileSync(join(v.merged, 'g'), 'y');
+    const layer = await v.commit();
+    expect(existsSync(join(building.layerDir(layer!.diffID), 'g'))).toBe(true);
+    await building.sync(); // one syncfs for what the snapshotter installed
+    await building.sync(); // and nothing when there is nothing new
+  });
 });
