@@ -41,7 +41,9 @@ export interface PushResult {
  * config, and so the diff_ids and image id, are unchanged. A zstd layer makes the
  * manifest an OCI one (Docker's schema 2 has no zstd type). Blobs go in parallel
  * (client.limit), each HEAD-checked first and mounted from another repository of
- * the registry when known to be there.
+ * the registry when known to be there; the exception is a plain layer never
+ * compressed in this store, streamed while it is compressed, so with no HEAD (its
+ * digest is known only at the end: docs/REGISTRY.md, "Cold push").
  * An image whose layers need no compression is pushed with its manifest bytes unchanged.
  */
 export async function pushImage(client: RegistryClient, store: ContentStore, manifestDesc: Descriptor, ref: RegistryRef, opts: PushOptions = {}): Promise<PushResult> {
