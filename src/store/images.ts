@@ -21,7 +21,7 @@ export interface ImageRecord {
   config: ImageConfig;
 }
 
-/** ImageSource is where readImage looks: blobs and tags (a LocalStore fits). */
+/** ImageSource is where readImage looks: blobs and index.json's entries (a LocalStore fits). */
 export interface ImageSource {
   content: ContentStore;
   tags: TagStore;
@@ -51,7 +51,8 @@ export async function writeImage(store: ContentStore, img: ImageInput): Promise<
 /**
  * readImage resolves a tag (`app`, `app:1`), a full image id (`sha256:<config
  * digest>` or its 64 hex digits) or a unique id prefix (`3f2a`, `sha256:3f2a`),
- * as Docker does: a reference that names a tag wins over an id prefix.
+ * as Docker does: a reference that names a tag wins over an id prefix. Ids
+ * find untagged images too (index.json entries without a name).
  * Throws IMAGE_NOT_FOUND, or BAD_REFERENCE for an ambiguous prefix.
  */
 export async function readImage(src: ImageSource, nameOrId: string): Promise<ImageRecord> {
@@ -91,7 +92,7 @@ export async function loadImage(content: ContentStore, desc: Descriptor, want: P
 async function findById(src: ImageSource, hexPrefix: string): Promise<ImageRecord | undefined> {
   const seen = new Set<string>();
   const matches = new Map<Digest, ImageRecord>();
-  for (const { descriptor } of await src.tags.list()) {
+  for (const { descriptor } of await src.tags.entries()) {
     if (seen.has(descriptor.digest)) continue;
     seen.add(descriptor.digest);
     const rec = await loadImage(src.content, descriptor).catch(() => undefined);

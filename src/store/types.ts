@@ -43,13 +43,44 @@ export interface TagEntry {
   descriptor: Descriptor;
 }
 
-/** TagStore maps names to manifest descriptors in the layout's index.json. Mutations are locked and atomic. */
+/**
+ * IndexEntry is one manifest of index.json: a tag, or (name undefined) an
+ * untagged image kept so that it stays usable by id, Docker's `<none>:<none>`.
+ */
+export interface IndexEntry {
+  name: string | undefined;
+  descriptor: Descriptor;
+}
+
+/** RemoveTagOptions tune TagStore.remove. */
+export interface RemoveTagOptions {
+  /**
+   * keepImage leaves the entry in index.json without its name when no other
+   * entry holds its digest, in the same atomic update: the image stays
+   * usable by id (e.g. a container still uses it).
+   */
+  keepImage?: boolean;
+}
+
+/**
+ * TagStore maps names to manifest descriptors in the layout's index.json, and
+ * keeps untagged images there as entries without a name (tools that look up
+ * tags, skopeo and umoci, only see the named ones). Mutations are locked and atomic.
+ */
 export interface TagStore {
+  /** list returns the named entries. */
   list(): Promise<TagEntry[]>;
+  /** entries returns every entry, named and untagged, from one read of index.json. */
+  entries(): Promise<IndexEntry[]>;
   get(name: string): Promise<Descriptor | undefined>;
+  /** set names desc (moving the name if it named something else); untagged entries of desc's digest go. */
   set(name: string, desc: Descriptor): Promise<void>;
   /** remove returns whether the name existed. */
-  remove(name: string): Promise<boolean>;
+  remove(name: string, opts?: RemoveTagOptions): Promise<boolean>;
+  /** keep records desc as an untagged entry, unless an entry (named or not) already holds its digest. */
+  keep(desc: Descriptor): Promise<void>;
+  /** forget removes the untagged entries of digest d (names stay); returns whether there was one. */
+  forget(d: Digest): Promise<boolean>;
 }
 
 /** StoreDirs are the directories under a store root (all on one filesystem, so staging in tmp/ renames atomically). */

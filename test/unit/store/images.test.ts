@@ -87,6 +87,39 @@ describe('readImage', () => {
   });
 });
 
+describe('untagged images (index.json entries without a ref name)', () => {
+  test('are found by full id and id prefix, never by a name', async () => {
+    const a = await image('untagged');
+    await store.tags.keep(a.desc);
+    for (const ref of [a.id, hexOf(a.id), hexOf(a.id).slice(0, 12), `sha256:${hexOf(a.id).slice(0, 6)}`]) {
+      expect((await readImage(store, ref)).manifestDesc.digest).toBe(a.desc.digest);
+    }
+    expect(await store.tags.list()).toEqual([]);
+    await expect(readImage(store, 'untagged')).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+  });
+
+  test('a removed last name with keepImage leaves the image usable by id; without, it is gone', async () => {
+    const a = await image('kept');
+    const b = await image('dropped');
+    await store.tags.set('kept', a.desc);
+    await store.tags.set('dropped', b.desc);
+    await store.tags.remove('kept', { keepImage: true });
+    await store.tags.remove('dropped');
+    expect((await readImage(store, hexOf(a.id).slice(0, 12))).id).toBe(a.id);
+    await expect(readImage(store, b.id)).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+  });
+
+  test('skopeo and umoci still read tagged images beside untagged ones, and list only names', async () => {
+    const a = await image('a');
+    const u = await image('u');
+    await store.tags.set('app:1', a.desc);
+    await store.tags.keep(u.desc);
+    const out = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${store.dirs.oci}:app:1`], { encoding: 'utf8' }));
+    expect(out.Digest).toBe(a.desc.digest);
+    expect(execFileSync('umoci', ['ls', '--layout', store.dirs.oci], { encoding: 'utf8' })).toBe('app:1\n');
+  });
+});
+
 test('skopeo reads a tagged image from the layout', async () => {
   const a = await image('a');
   await store.tags.set('app:1', a.desc);

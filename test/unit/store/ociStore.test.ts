@@ -137,6 +137,37 @@ describe('OciTagStore', () => {
     expect(await store.tags.get('app')).toBeUndefined();
   });
 
+  test('untagged entries: keep, a name removed with keepImage, set and forget', async () => {
+    const index = async () => JSON.parse(await readFile(join(root, 'oci/index.json'), 'utf8')).manifests;
+    await store.tags.keep(desc('u'));
+    await store.tags.keep(desc('u')); // already held: no second entry
+    expect(await index()).toEqual([desc('u')]);
+    expect(await store.tags.list()).toEqual([]);
+    expect(await store.tags.entries()).toEqual([{ name: undefined, descriptor: desc('u') }]);
+    // Naming the image drops its untagged entry.
+    await store.tags.set('u', desc('u'));
+    expect((await index()).map((m: any) => m.annotations?.['org.opencontainers.image.ref.name'])).toEqual(['u:latest']);
+    await store.tags.keep(desc('u')); // a name holds it: nothing added
+    expect(await index()).toHaveLength(1);
+    // Another name of the same manifest remains: keepImage adds nothing.
+    await store.tags.set('u2', desc('u'));
+    expect(await store.tags.remove('u2', { keepImage: true })).toBe(true);
+    expect(await index()).toHaveLength(1);
+    // The last name: the entry stays, unnamed, in the same update.
+    expect(await store.tags.remove('u', { keepImage: true })).toBe(true);
+    expect(await index()).toEqual([desc('u')]);
+    expect(await store.tags.forget(sha256Of('other'))).toBe(false);
+    expect(await store.tags.forget(sha256Of('u'))).toBe(true);
+    expect(await index()).toEqual([]);
+  });
+
+  test('forget leaves names alone; remove without keepImage drops the entry', async () => {
+    await store.tags.set('a', desc('a'));
+    expect(await store.tags.forget(sha256Of('a'))).toBe(false);
+    expect(await store.tags.remove('a')).toBe(true);
+    expect(await store.tags.entries()).toEqual([]);
+  });
+
   test('bad names are refused before touching index.json', async () => {
     await expect(store.tags.set('Bad', desc('a'))).rejects.toMatchObject({ code: 'BAD_REFERENCE' });
   });
