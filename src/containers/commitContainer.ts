@@ -16,7 +16,7 @@ export interface CommitOptions {
   author?: string;
   /** -c: Buildfile instructions applied to the config (CMD, ENV, …). */
   changes?: readonly string[];
-  /** The name to tag the new image with. */
+  /** The name to tag the new image with; without one the image is kept untagged (`<none>:<none>`), usable by id. */
   tag?: string;
 }
 
@@ -28,7 +28,8 @@ export interface CommitOptions {
  * history entry {created, created_by: the container's CMD, comment, author}.
  * The upper dir is only read, never moved, so the container, running or not,
  * stays usable; an unchanged container gives an empty_layer entry. Returns the
- * image id (`sha256:` + config digest) after tagging.
+ * image id (`sha256:` + config digest) once the image is tagged, or recorded
+ * untagged in index.json when no tag is given.
  */
 export async function commitContainer(deps: ContainerDeps, c: ContainerView, o: CommitOptions): Promise<Digest> {
   const content = deps.store.content;
@@ -59,5 +60,6 @@ export async function commitContainer(deps: ContainerDeps, c: ContainerView, o: 
   if (layer) layers.push({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size });
   const desc = await writeImage(content, { config, layers });
   if (o.tag) await tagImage(deps.store.tags, o.tag, desc);
+  else await deps.store.tags.keep(desc);
   return sha256Of(canonicalJson(config));
 }

@@ -5,14 +5,20 @@ import { loadImage, type ImageRecord } from '../store/images.ts';
 import type { LocalStore } from '../store/types.ts';
 import { layerContentSize } from './layerSize.ts';
 
-/** TaggedImage is one name of index.json with the image it names. */
-export interface TaggedImage {
-  /** The normalised name, `busybox:latest`, `localhost:5000/x/y:2`, `x@sha256:…`. */
-  name: string;
+/** ListedImage is one row of `images`: a name of index.json, or an untagged image, with the image it is. */
+export interface ListedImage {
+  /** The normalised name (`busybox:latest`, `localhost:5000/x/y:2`, `x@sha256:…`), undefined when untagged. */
+  name: string | undefined;
+  /** The repository, `<none>` when untagged. */
   repository: string;
-  /** The tag, or `<none>` for a digest-only name. */
+  /** The tag, or `<none>` for a digest-only name or an untagged image. */
   tag: string;
   image: ImageRecord;
+}
+
+/** TaggedImage is a ListedImage that has a name. */
+export interface TaggedImage extends ListedImage {
+  name: string;
 }
 
 /**
@@ -27,14 +33,27 @@ export function splitName(name: string): { repository: string; tag: string } {
   return { repository: base, tag: '<none>' };
 }
 
-/** listTaggedImages loads every tagged image (names whose blobs are unreadable are skipped). */
-export async function listTaggedImages(store: LocalStore): Promise<TaggedImage[]> {
-  const out: TaggedImage[] = [];
-  for (const { name, descriptor } of await store.tags.list()) {
+/**
+ * listImages loads every entry of index.json: one row per name, then one
+ * `<none>`/`<none>` row per untagged image whose id has no name (entries whose
+ * blobs are unreadable are skipped).
+ */
+export async function listImages(store: LocalStore): Promise<ListedImage[]> {
+  const named: TaggedImage[] = [];
+  const untagged = new Map<Digest, ListedImage>();
+  for (const { name, descriptor } of await store.tags.entries()) {
     const image = await loadImage(store.content, descriptor).catch(() => undefined);
-    if (image) out.push({ name, ...splitName(name), image });
+    if (!image) continue;
+    if (name !== undefined) named.push({ name, ...splitName(name), image });
+    else untagged.set(image.id, { name: undefined, repository: '<none>', tag: '<none>', image });
   }
-  return out;
+  for (const t of named) untagged.delete(t.image.id);
+  return [...named, ...untagged.values()];
+}
+
+/** listTaggedImages is listImages without the untagged rows. */
+export async function listTaggedImages(store: LocalStore): Promise<TaggedImage[]> {
+  return (await listImages(store)).filter((i): i is TaggedImage => i.name !== undefined);
 }
 
 /** imageSize is the sum of the content sizes of an image's layers (what `docker images` shows as SIZE). */

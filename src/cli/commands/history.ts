@@ -3,7 +3,7 @@ import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs } from '../args.ts';
 import { openStore } from '../../store/openStore.ts';
 import { findImage } from '../../containers/findImage.ts';
-import { historyRows, listTaggedImages } from '../../containers/imageViews.ts';
+import { historyRows, listImages } from '../../containers/imageViews.ts';
 import { ellipsis, humanSize, shortId, since } from '../../containers/format/humanize.ts';
 import { parseTemplate } from '../../containers/format/template.ts';
 
@@ -36,7 +36,7 @@ export const historyCommand: Command = async (argv, ctx) => {
   const trunc = !values['no-trunc'];
   const store = await openStore(ctx.root);
   const img = await findImage(store, positionals[0]!);
-  const others = (await listTaggedImages(store)).map((t) => t.image);
+  const others = (await listImages(store)).map((t) => t.image);
   const rows = await historyRows(store, img, others);
   const id = (d: string | undefined) => (d === undefined ? '<missing>' : trunc ? shortId(d) : d);
   if (values.quiet) {

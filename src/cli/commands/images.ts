@@ -2,14 +2,14 @@ import type { CliContext, Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs } from '../args.ts';
 import { openStore } from '../../store/openStore.ts';
-import { imageSize, listTaggedImages } from '../../containers/imageViews.ts';
+import { imageSize, listImages } from '../../containers/imageViews.ts';
 import { humanSize, shortId, since } from '../../containers/format/humanize.ts';
 import { parseTemplate } from '../../containers/format/template.ts';
 
 const HELP = `usage: tsbuild images [OPTIONS] [REPOSITORY[:TAG]]
        tsbuild image ls [OPTIONS] [REPOSITORY[:TAG]]
 
-List images.
+List images: one row per name, and untagged images (kept by id) as <none> <none>.
 
 Options:
   -q, --quiet          only show image ids
@@ -20,7 +20,7 @@ Options:
 const HEADERS = { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Digest: 'DIGEST' };
 const DEFAULT_FORMAT = 'table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}';
 
-/** imagesCommand is `tsbuild images` / `tsbuild image ls`: one row per name, newest image first. */
+/** imagesCommand is `tsbuild images` / `tsbuild image ls`: one row per name (untagged images as `<none>`), newest image first. */
 export const imagesCommand: Command = async (argv, ctx) => {
   const { values, positionals } = parseCommandArgs('images', argv, {
     quiet: { type: 'boolean', short: 'q' },
@@ -33,10 +33,10 @@ export const imagesCommand: Command = async (argv, ctx) => {
   if (positionals.length > 1) throw new TsbuildError('USAGE', `images: expected at most one REPOSITORY[:TAG], got ${positionals.length}`);
   const template = parseTemplate(values.format ?? DEFAULT_FORMAT, HEADERS);
   const store = await openStore(ctx.root);
-  let images = await listTaggedImages(store);
+  let images = await listImages(store);
   const filter = positionals[0];
-  if (filter !== undefined) images = images.filter((i) => i.repository === filter || i.name === filter || `${i.repository}:${i.tag}` === filter);
-  images.sort((a, b) => (b.image.config.created ?? '').localeCompare(a.image.config.created ?? '') || a.name.localeCompare(b.name));
+  if (filter !== undefined) images = images.filter((i) => i.name !== undefined && (i.repository === filter || i.name === filter || `${i.repository}:${i.tag}` === filter));
+  images.sort((a, b) => (b.image.config.created ?? '').localeCompare(a.image.config.created ?? '') || (a.name ?? '').localeCompare(b.name ?? ''));
   if (values.quiet) {
     const ids = [...new Set(images.map((i) => (values['no-trunc'] ? i.image.id : shortId(i.image.id))))];
     ctx.stdout.write(ids.map((id) => `${id}\n`).join(''));

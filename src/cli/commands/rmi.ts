@@ -9,11 +9,13 @@ import { removeImage } from '../../containers/removeImage.ts';
 const HELP = `usage: tsbuild rmi [OPTIONS] IMAGE [IMAGE...]
        tsbuild image rm [OPTIONS] IMAGE [IMAGE...]
 
-Remove images: by name, the name is untagged (the image goes with its last name);
-by id, all its names. The layers stay in the store until 'tsbuild prune'.
+Remove images: by name, the name is untagged (the image goes with its last name,
+unless a container uses it: then it stays as <none>, usable by id); by id, all its
+names and the image. Layers stay in the store, shared with other images and containers.
 
 Options:
-  -f, --force   remove even if a stopped container uses the image, or it has several names`;
+  -f, --force   remove a name a container's image needs, or by id an image with several
+                names or one a stopped container uses`;
 
 /** rmiCommand is `tsbuild rmi`: each IMAGE in turn; failures are reported and the rest still removed (exit 1). */
 export const rmiCommand: Command = async (argv, ctx) => {

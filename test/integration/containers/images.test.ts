@@ -53,9 +53,47 @@ describe.runIf(isRoot && hasBusybox())('images, tag, rmi, inspect, history', () 
     // ps shows the image by id once its name is gone, as Docker does; the container still runs.
     expect((await h.ok('ps', '-a', '--format', '{{.Image}} {{.Names}}')).stdout).toBe(`${victim.slice(7, 19)} user\n`);
     expect((await h.cli('container', 'start', '-a', 'user')).code).toBe(0);
+    // The image stays as <none>:<none>, usable by id, as Docker keeps it.
+    expect((await h.ok('images', '--format', '{{.Repository}} {{.Tag}} {{.ID}}')).stdout).toContain(`<none> <none> ${victim.slice(7, 19)}\n`);
+    expect((await h.ok('run', '--rm', victim.slice(7, 15), 'cat', '/version')).stdout).toBe('v\n');
+    // By id it still needs -f while the stopped container exists; with -f it goes, as in Docker,
+    // and the container keeps running from the layers its record lists.
+    expect((await h.cli('rmi', victim.slice(7, 19))).stderr).toMatch(/\(must be forced\) - image is being used by stopped container/);
+    expect((await h.ok('rmi', '-f', victim.slice(7, 19))).stdout).toBe(`Deleted: ${victim}\n`);
+    expect((await h.ok('images', '-q')).stdout).not.toContain(victim.slice(7, 19));
+    expect((await h.cli('container', 'start', '-a', 'user')).code).toBe(0);
     await h.ok('rm', 'user');
     // Other images are untouched.
     expect((await h.ok('run', '--rm', 'busybox', 'echo', 'fine')).stdout).toBe('fine\n');
+  });
+
+  test('commit without a name gives an untagged image: listed as <none>, usable by id in run, history, inspect, tag, rmi', async () => {
+    await h.ok('run', '--name', 'anon', 'busybox', 'sh', '-c', 'echo anon > /who');
+    const id = (await h.ok('commit', '-m', 'no name', 'anon')).stdout.trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    await h.ok('rm', 'anon');
+    const short = id.slice(7, 19);
+    const rows = (await h.ok('images')).stdout.split('\n');
+    expect(rows).toContainEqual(expect.stringMatching(new RegExp(`^<none> +<none> +${short} +.* ago +1\\.98MB$`)));
+    expect((await h.ok('images', '-q')).stdout.split('\n')).toContain(short);
+    expect((await h.ok('run', '--rm', id.slice(7, 13), 'cat', '/who')).stdout).toBe('anon\n');
+    expect((await h.ok('run', '--rm', id, 'cat', '/who')).stdout).toBe('anon\n');
+    expect((await h.ok('history', '--format', '{{.ID}}|{{.Comment}}', short)).stdout.split('\n')[0]).toBe(`${short}|no name`);
+    expect(JSON.parse((await h.ok('image', 'inspect', short)).stdout)[0]).toMatchObject({ Id: id, RepoTags: [], Comment: 'no name' });
+    // A name makes it an ordinary tagged image: no <none> row any more.
+    await h.ok('tag', short, 'named-now');
+    const named = (await h.ok('images', '--format', '{{.Repository}} {{.Tag}} {{.ID}}')).stdout;
+    expect(named).toContain(`named-now latest ${short}\n`);
+    expect(named).not.toContain(`<none> <none> ${short}`);
+    expect((await h.ok('rmi', 'named-now')).stdout).toBe(`Untagged: named-now:latest\nDeleted: ${id}\n`);
+    const gone = await h.cli('run', '--rm', short, 'true');
+    expect(gone.stderr.split('\n')[0]).toBe(`error: No such image: ${short}`);
+    // An untagged image goes by id.
+    await h.ok('run', '--name', 'anon2', 'busybox', 'true');
+    const id2 = (await h.ok('commit', 'anon2')).stdout.trim();
+    await h.ok('rm', 'anon2');
+    expect((await h.ok('rmi', id2.slice(7, 19))).stdout).toBe(`Deleted: ${id2}\n`);
+    expect((await h.ok('images', '-q')).stdout).toBe(`${bbId.slice(7, 19)}\n`);
   });
 
   test('rmi refuses an image a running container uses, even with -f', async () => {
