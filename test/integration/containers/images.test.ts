@@ -96,6 +96,24 @@ describe.runIf(isRoot && hasBusybox())('images, tag, rmi, inspect, history', () 
     expect((await h.ok('images', '-q')).stdout).toBe(`${bbId.slice(7, 19)}\n`);
   });
 
+  test('commit -a sets the config\'s author and the history entry\'s author, as docker commit does', async () => {
+    await h.ok('run', '--name', 'writer', 'busybox', 'true');
+    await h.ok('commit', '-a', 'Jane Doe <jane@example.com>', '-m', 'signed', 'writer', 'authored');
+    const { config } = imageOf(h.t.root, 'authored');
+    expect(config.author).toBe('Jane Doe <jane@example.com>');
+    expect(config.history.at(-1)).toMatchObject({ author: 'Jane Doe <jane@example.com>', comment: 'signed' });
+    expect(JSON.parse((await h.ok('image', 'inspect', 'authored')).stdout)[0].Author).toBe('Jane Doe <jane@example.com>');
+    // A commit without -a names no author, even on an authored base; the base's entry keeps its own.
+    await h.ok('run', '--name', 'writer2', 'authored', 'true');
+    await h.ok('commit', 'writer2', 'unsigned');
+    const next = imageOf(h.t.root, 'unsigned').config;
+    expect(next.author).toBeUndefined();
+    expect(next.history.at(-1).author).toBeUndefined();
+    expect(next.history.at(-2).author).toBe('Jane Doe <jane@example.com>');
+    await h.ok('rm', 'writer', 'writer2');
+    await h.ok('rmi', 'authored', 'unsigned');
+  });
+
   test('rmi refuses an image a running container uses, even with -f', async () => {
     await h.ok('tag', 'busybox', 'runner');
     const id = (await h.ok('run', '-d', '--name', 'busy', 'runner', 'sleep', '100')).stdout.trim();
