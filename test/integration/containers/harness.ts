@@ -12,6 +12,8 @@ export interface Harness {
   bin: string;
   cli(...args: string[]): Promise<CliResult>;
   ok(...args: string[]): Promise<CliResult>;
+  /** cliWith is cli with stdin fed from io.input and io.env added to the environment. */
+  cliWith(io: RunIO, ...args: string[]): Promise<CliResult>;
   /** background starts `tsbuild --root ROOT args…` without waiting (its stdio piped and collected). */
   background(...args: string[]): Background;
   /** waitFor polls until the container's status (from inspect) is want. */
@@ -49,10 +51,16 @@ export async function privateBin(dir: string): Promise<string> {
   }
 }
 
+/** RunIO is what a CLI run gets besides its arguments: stdin's content and extra environment. */
+export interface RunIO {
+  input?: string;
+  env?: Record<string, string>;
+}
+
 /** run runs the CLI bundle bin with args (no TTY, CI-like). */
-export function run(bin: string, args: string[], opts: { input?: string }): Promise<CliResult> {
+export function run(bin: string, args: string[], opts: RunIO): Promise<CliResult> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: REPO, env: { ...process.env, CI: 'true' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: REPO, env: { ...process.env, CI: 'true', ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -82,6 +90,7 @@ export async function makeHarness(prefix: string): Promise<Harness> {
     bin,
     cli: (...args) => tsbuild(['--root', t.root, ...args]),
     ok: (...args) => ok(['--root', t.root, ...args]),
+    cliWith: (io, ...args) => run(bin, ['--root', t.root, ...args], io),
     background(...args) {
       const child = spawn(process.execPath, [bin, '--root', t.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
       children.push(child);
