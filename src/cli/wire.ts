@@ -40,7 +40,7 @@ export interface Builder {
  * Modules are imported here, lazily, so `tsbuild --help` loads none of them.
  */
 export async function openBuilder(ctx: CliContext, opts: { events: EventSink; runtime: string }): Promise<Builder> {
-  const [{ openStore }, { OverlaySnapshotter }, { selectBuildExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts }] = await Promise.all([
+  const [{ openStore }, { OverlaySnapshotter }, { selectBuildExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts, cleanupStaleTmp }] = await Promise.all([
     import('../store/openStore.ts'),
     import('../snapshot/OverlaySnapshotter.ts'),
     import('../executor/selectExecutor.ts'),
@@ -55,6 +55,8 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   if (!['auto', 'runc', 'unshare'].includes(opts.runtime)) throw new TsbuildError('USAGE', `--runtime must be auto, runc or unshare, not "${opts.runtime}"`);
   const store = await openStore(ctx.root);
   await cleanupStaleMounts(store.dirs.root);
+  // What killed builds left in ROOT/tmp (staged blobs, step dirs), now that nothing is mounted there.
+  await cleanupStaleTmp(store.dirs.tmp);
   const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content, volatileMounts: true });
   const { lazyExecutor } = await import('../solver/lazyExecutor.ts');
   const executor = lazyExecutor(() => selectBuildExecutor(opts.runtime as 'auto' | 'runc' | 'unshare'));

@@ -71,5 +71,5 @@ export class RuncExecutor implements Executor {
 /** cleanup removes the container if runc left it behind (crash or abort), then all of stateDir. */
 async function cleanup(g: RuncGlobal, spec: RunSpec): Promise<void> {
   if (existsSync(join(g.root, spec.id))) await runcDeleteForce(g, spec.id);
-  rmSync(spec.stateDir, { recursive: true, force: true });
+  if (!spec.keepStateDir) rmSync(spec.stateDir, { recursive: true, force: true });
 }

@@ -70,7 +70,7 @@ export class UnshareExecutor implements Executor {
       }
       return { ...status, createdStubs };
     } finally {
-      rmSync(spec.stateDir, { recursive: true, force: true });
+      if (!spec.keepStateDir) rmSync(spec.stateDir, { recursive: true, force: true });
     }
   }
 

@@ -34,6 +34,12 @@ export interface RunSpec {
   hostname?: string;
   /** Where the runtime may keep its state and bundle (created/removed by the executor). */
   stateDir: string;
+  /**
+   * The caller deletes stateDir itself once run() has settled (a build defers it off the
+   * step's critical path); the executor then leaves it, with nothing of the runtime's
+   * still running or registered in it.
+   */
+  keepStateDir?: boolean;
   stdin?: Readable | 'inherit' | 'ignore';
   stdout: Writable | 'inherit';
   stderr: Writable | 'inherit';

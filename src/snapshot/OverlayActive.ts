@@ -82,11 +82,12 @@ export class OverlayActive implements ActiveSnapshot {
     return layer;
   }
 
-  async remove(): Promise<void> {
+  async remove(later?: { remove(path: string): void }): Promise<void> {
     this.#spent = true;
     await this.unmount();
     // Never delete through a live mount: that would reach into someone's files.
     if (await this.#isMounted()) throw new TsbuildError('MOUNT', `remove ${this.dir}: ${this.merged} is still mounted`);
-    await rm(this.dir, { recursive: true, force: true });
+    if (later) later.remove(this.dir);
+    else await rm(this.dir, { recursive: true, force: true });
   }
 }

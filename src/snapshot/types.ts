@@ -25,8 +25,11 @@ export interface ActiveSnapshot {
    * snapshot (no re-extraction). Unmounts first. Returns null when upper/ holds no change.
    */
   commit(opts?: CommitOptions): Promise<LayerBlob | null>;
-  /** remove unmounts and deletes everything of this snapshot. */
-  remove(): Promise<void>;
+  /**
+   * remove unmounts and deletes everything of this snapshot; with later, the unmounted
+   * directory is handed to later.remove to delete instead (see solver/deferredRemoval.ts).
+   */
+  remove(later?: { remove(path: string): void }): Promise<void>;
 }
 
 /** CommitOptions tune the layer tar. */

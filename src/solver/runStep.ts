@@ -7,6 +7,7 @@ import { commandArgs, scope } from '../planner/meta.ts';
 import { envFromList } from '../planner/expand.ts';
 import type { StageState } from '../planner/state.ts';
 import { secureJoin } from '../sys/secureJoin.ts';
+import { tmpName } from '../store/atomicFile.ts';
 import { resolveUser } from '../executor/resolveUser.ts';
 import type { MountSpec } from '../executor/types.ts';
 import { stepKey } from './keys.ts';
@@ -106,7 +107,7 @@ function networkMode(v: string): 'host' | 'none' {
 async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunInstruction, mountPlan: MountPlan) {
   const { deps } = sc;
   await ensureLayers(sc, s.layers);
-  const dir = join(deps.tmpDir, `run-${randomBytes(6).toString('hex')}`);
+  const dir = tmpName(deps.tmpDir, 'run');
   const active = await deps.snapshotter.prepare(dir, overlayParents(s.layers));
   let releaseMounts = async () => {};
   try {
@@ -131,6 +132,7 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
       network: plan.network,
       hostname: 'tsbuild',
       stateDir: join(dir, 'state'),
+      keepStateDir: true,
       stdin: 'ignore',
       stdout: logStream(deps.events, sc.step, 'stdout'),
       stderr: logStream(deps.events, sc.step, 'stderr'),
@@ -141,15 +143,14 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
       const cmd = ins.original.length > 80 ? `${ins.original.slice(0, 77)}...` : ins.original;
       throw new TsbuildError('RUN_FAILED', `process "${cmd}" did not complete successfully: exit code: ${status.exitCode}${status.signal ? ` (${status.signal})` : ''}`, { range: ins.range });
     }
-    await rm(join(dir, 'state'), { recursive: true, force: true });
     return await active.commit({
       ...(sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {}),
       stubs: status.createdStubs ?? [],
     });
   } finally {
     await releaseMounts();
-    await active.remove();
-    await rm(dir, { recursive: true, force: true });
+    // dir (the snapshot's, holding state/ and the scripts) goes once the build ends.
+    await active.remove(sc.trash);
   }
 }
 
