@@ -61,7 +61,7 @@ export function boundingSet(caps: readonly string[] = DEFAULT_CAPABILITIES): str
 
 /**
  * unshareArgv builds the whole host command line, one exec after another:
- * unshare (new namespaces, fork: the child is pid 1) → sh (mounts, hostname) →
+ * setpriv (dies with tsbuild) → unshare (new namespaces, fork: the child is pid 1) → sh (mounts, hostname) →
  * setpriv (capability bounding set, gid, groups) → env -i (exactly the container's
  * environment) → unshare (chroot, chdir, setuid) → the command, looked up in the
  * container's PATH. Only host binaries run before the root switch, none from the image.
@@ -72,6 +72,11 @@ export function unshareArgv(t: HostTools, r: UnshareInvocation): string[] {
   const groups = r.additionalGids.length > 0 ? ['--groups', r.additionalGids.join(',')] : ['--clear-groups'];
   const ip = r.network === 'none' && t.ip ? t.ip : '';
   return [
+    // If tsbuild itself is killed (SIGKILL: no cleanup runs), unshare gets SIGKILL too, and its
+    // --kill-child takes the namespace's init, so the whole container, along. The kernel drops
+    // init's death signal when its credentials change, so a step run as another user outlives a
+    // SIGKILLed tsbuild until it ends (the next build still unmounts what it held).
+    t.setpriv, '--pdeathsig', 'KILL', '--',
     t.unshare, ...ns, '--',
     t.sh, '-c', SETUP_SCRIPT, 'tsbuild-init', r.stateDir, t.mount, r.hostname, ip,
     t.setpriv, '--bounding-set', boundingSet(), '--regid', String(r.gid), ...groups, '--',

@@ -44,3 +44,23 @@ test.each(['SIGINT', 'SIGTERM'] as const)('%s during a RUN leaves no mount, cont
   writeFileSync(join(ctx, 'Buildfile'), 'FROM busybox\nRUN echo before > /b\nRUN echo after > /a\n');
   await ok(['--root', t.root, 'build', '--progress=quiet', ctx]);
 });
+
+test('a SIGKILL during a RUN takes the container along; the next build unmounts and removes what the dead build left', async () => {
+  const marker = 'sleep 437';
+  const ctx = mkdtempSync(join(t.dir, 'ctx-'));
+  writeFileSync(join(ctx, 'Buildfile'), `FROM busybox\nRUN ${marker}\n`);
+  const child = spawn(process.execPath, [BIN, '--root', t.root, 'build', '--progress=json', ctx], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+  for (let i = 0; i < 100 && sleepers(marker) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(sleepers(marker), 'the RUN started').toBeGreaterThan(0);
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.on('close', resolve));
+  // The container dies with tsbuild (unshare's death signal, then its --kill-child); its overlay and run dir stay.
+  for (let i = 0; i < 50 && sleepers(marker) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(sleepers(marker), 'the container outlived tsbuild').toBe(0);
+  expect(mountsUnder(t.root).length, 'the dead build\'s overlay').toBeGreaterThan(0);
+  expect(readdirSync(join(t.root, 'tmp')).filter((n) => n.startsWith('run-'))).toHaveLength(1);
+  writeFileSync(join(ctx, 'Buildfile'), 'FROM busybox\nRUN echo after-kill > /a\n');
+  await ok(['--root', t.root, 'build', '--progress=quiet', ctx]);
+  expect(mountsUnder(t.root)).toEqual([]);
+  expect(readdirSync(join(t.root, 'tmp')).filter((n) => n !== 'locks')).toEqual([]);
+});

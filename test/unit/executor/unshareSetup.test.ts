@@ -25,8 +25,9 @@ test("boundingSet is setpriv's form of Docker's capabilities", () => {
 describe('unshareArgv', () => {
   test('namespaces, then the host-only chain, then the command', () => {
     const a = unshareArgv(tools, inv);
-    expect(a.slice(0, 10)).toEqual(['/usr/bin/unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--uts', '--ipc', '--']);
-    const setpriv = a.indexOf('/usr/bin/setpriv');
+    expect(a.slice(0, 4)).toEqual(['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--']);
+    expect(a.slice(4, 14)).toEqual(['/usr/bin/unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--uts', '--ipc', '--']);
+    const setpriv = a.indexOf('/usr/bin/setpriv', 4);
     // sh gets: script name, stateDir, mount, hostname, ip ("" on host network)
     expect(a.slice(setpriv - 5, setpriv)).toEqual(['tsbuild-init', '/s', '/usr/bin/mount', 'h', '']);
     expect(a.slice(setpriv, setpriv + 8)).toEqual(['/usr/bin/setpriv', '--bounding-set', boundingSet(), '--regid', '100', '--groups', '50,60', '--']);
@@ -36,7 +37,7 @@ describe('unshareArgv', () => {
   });
   test('network none adds --net and brings lo up; root needs no setuid; no groups clears them', () => {
     const a = unshareArgv(tools, { ...inv, network: 'none', uid: 0, additionalGids: [] });
-    expect(a.slice(0, 11)).toContain('--net');
+    expect(a.slice(4, 15)).toContain('--net');
     expect(a).toContain('/usr/sbin/ip');
     expect(a).toContain('--clear-groups');
     expect(a).not.toContain('--setuid');
