@@ -94,7 +94,7 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
         tmpDir: store.dirs.tmp,
         now: () => new Date(),
       }, req.options);
-      const { imageId, manifestDesc } = await finalizeImage(store, result, req.tags);
+      const { imageId, manifestDesc } = await finalizeImage(store, result, req.tags, req.options.sourceDateEpoch);
       opts.events.emit({ type: 'build.done', imageId, tags: req.tags, ms: Date.now() - t0, at: Date.now() });
       return { imageId, manifestDesc, result };
     },

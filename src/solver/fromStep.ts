@@ -5,6 +5,7 @@ import type { Stage } from '../planner/stages.ts';
 import { cloneState, emptyConfig, type StageState } from '../planner/state.ts';
 import { setEnv } from '../planner/expand.ts';
 import type { StepContext } from './solve.ts';
+import { rootKey } from './keys.ts';
 
 /** DEFAULT_PATH is the PATH BuildKit gives images whose config has none. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -19,7 +20,7 @@ export async function baseState(stage: Stage, sc: StepContext): Promise<{ state:
   let triggerTexts: string[] = [];
   switch (stage.base.kind) {
     case 'scratch':
-      state = { config: emptyConfig(), layers: [], key: sha256Of('scratch'), args: new Map(), lastCreated: sc.created() };
+      state = { config: emptyConfig(), layers: [], key: rootKey(sha256Of('scratch'), sc.opts.sourceDateEpoch), args: new Map(), lastCreated: sc.created() };
       break;
     case 'stage': {
       const parent = cloneState(await sc.stageResult(stage.base.index));
@@ -41,9 +42,10 @@ export async function baseState(stage: Stage, sc: StepContext): Promise<{ state:
         layers: [...img.layers],
         // Keyed by the image id, not the manifest: a pulled (gzip) copy of an image
         // and the local (uncompressed) original hold the same files.
-        key: sha256Of(canonicalJson({ base: img.configDigest })),
+        key: rootKey(sha256Of(canonicalJson({ base: img.configDigest })), sc.opts.sourceDateEpoch),
         args: new Map(),
-        lastCreated: config.created ?? new Date(0).toISOString(),
+        // Config-only steps before the first layer step take this time: clamped like the rest.
+        lastCreated: clampTime(config.created ?? new Date(0).toISOString(), sc.opts.sourceDateEpoch),
       };
       break;
     }
@@ -52,4 +54,11 @@ export async function baseState(stage: Stage, sc: StepContext): Promise<{ state:
   if (!env.some((kv) => kv.startsWith('PATH='))) state.config.config.Env = setEnv(env, 'PATH', DEFAULT_PATH);
   const triggers = triggerTexts.flatMap((t) => sc.deps.parseTrigger(t).instructions);
   return { state, triggers };
+}
+
+/** clampTime is t, or the SOURCE_DATE_EPOCH time when that is earlier (BuildKit clamps history times after it). */
+function clampTime(t: string, sourceDateEpoch: number | undefined): string {
+  if (sourceDateEpoch === undefined) return t;
+  const epoch = new Date(sourceDateEpoch * 1000);
+  return Date.parse(t) > epoch.getTime() ? epoch.toISOString() : t;
 }

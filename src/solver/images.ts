@@ -47,12 +47,14 @@ export function storeImages(store: LocalStore, pull?: Puller): ImageSource {
 /**
  * finalizeImage writes the built image (config + manifest) and tags it. The
  * image's `created` is its newest history time, so a fully cached rebuild
- * produces the same bytes and the same image id.
+ * produces the same bytes and the same image id; with SOURCE_DATE_EPOCH it is at most
+ * that time (a base imported later than it must not make the image's date move).
  */
-export async function finalizeImage(store: LocalStore, result: BuildResult, tags: readonly string[]): Promise<{ imageId: Digest; config: ImageConfig; manifestDesc: Descriptor }> {
+export async function finalizeImage(store: LocalStore, result: BuildResult, tags: readonly string[], sourceDateEpoch?: number): Promise<{ imageId: Digest; config: ImageConfig; manifestDesc: Descriptor }> {
   const config: ImageConfig = { ...result.config };
   const times = (config.history ?? []).map((h) => h.created).filter((c): c is string => c !== undefined).sort();
-  const newest = times.at(-1);
+  const epoch = sourceDateEpoch === undefined ? undefined : new Date(sourceDateEpoch * 1000).toISOString();
+  const newest = epoch !== undefined && times.at(-1) !== undefined && Date.parse(times.at(-1)!) > Date.parse(epoch) ? epoch : times.at(-1);
   if (newest !== undefined) config.created = newest;
   // writeImage writes an OCI manifest: a layer of a Docker-format base is listed by its OCI type (same blob).
   const layers = result.layers.map((l) => ({ mediaType: ociLayerType(l.mediaType), digest: l.digest, size: l.size }));

@@ -9,3 +9,14 @@ import { canonicalJson } from '../oci/canonicalJson.ts';
 export function stepKey(parent: Digest, def: Record<string, unknown>): Digest {
   return sha256Of(canonicalJson({ v: 1, parent, def }));
 }
+
+/**
+ * rootKey is the key a stage's first step builds on: the base's own key, with the
+ * SOURCE_DATE_EPOCH clamp mixed in when it is set. The clamp changes every layer
+ * (mtimes) and history time the build makes, so, as BuildKit treats it as a build arg,
+ * it is part of every layer step's key through the stage root: a clamped build never
+ * reuses an unclamped record nor the reverse. Without it, keys are as before.
+ */
+export function rootKey(base: Digest, sourceDateEpoch: number | undefined): Digest {
+  return sourceDateEpoch === undefined ? base : sha256Of(canonicalJson({ v: 1, base, sourceDateEpoch }));
+}

@@ -51,6 +51,8 @@ interface RawEntry {
   linkpath: string;
   devmajor: number;
   devminor: number;
+  /** Modification time, whole seconds (PAX mtime wins over the header's). */
+  mtime: number;
   data: Buffer;
 }
 
@@ -115,6 +117,7 @@ export function tarEntries(buf: Buffer): RawEntry[] {
       uid: Number(ext.get('uid') ?? num(h, 108, 8)), gid: Number(ext.get('gid') ?? num(h, 116, 8)),
       linkpath: ext.get('linkpath') ?? longLink ?? str(h, 157, 100),
       devmajor: num(h, 329, 8), devminor: num(h, 337, 8), data,
+      mtime: Math.floor(Number(ext.get('mtime') ?? num(h, 136, 12))),
     });
     ext = new Map();
     longName = longLink = undefined;

@@ -4,6 +4,7 @@ import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs, parseKeyValues } from '../args.ts';
 import { parseSecrets } from '../secrets.ts';
+import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
 import { createRenderer, type ProgressMode } from '../../ui/createRenderer.ts';
 import { openBuilder } from '../wire.ts';
 import { parseCacheSpec, parseOutputSpec } from '../buildOutputs.ts';
@@ -71,9 +72,9 @@ export const buildCommand: Command = async (argv, ctx) => {
   const tags = values.tag ?? [];
   if (values.push && tags.length === 0) throw new TsbuildError('USAGE', 'build: --push needs at least one -t REGISTRY/NAME[:TAG]');
   const insecure = values['insecure-registry'] ?? [];
+  const sde = parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
   const renderer = await createRenderer(progress, ctx.stderr, ctx.isTTY);
   const builder = await openBuilder(ctx, { events: renderer, runtime: values.runtime ?? 'auto' });
-  const sde = ctx.env.SOURCE_DATE_EPOCH;
   try {
     const extras = cacheTo.length || cacheFrom.length || outputs.length || values.push ? await import('../buildExtras.ts') : undefined;
     const remoteCache = extras ? await extras.importRemoteCache(builder.store, await extras.openBackends(ctx, cacheFrom, insecure), renderer) : undefined;
@@ -91,7 +92,7 @@ export const buildCommand: Command = async (argv, ctx) => {
         noCache: Boolean(values['no-cache']),
         network: network === 'none' ? 'none' : 'host',
         jobs: jobs ?? builder.defaultJobs,
-        ...(sde !== undefined && /^\d+$/.test(sde) ? { sourceDateEpoch: Number(sde) } : {}),
+        ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
         signal: ctx.signal,
       },
     });

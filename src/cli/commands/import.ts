@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs } from '../args.ts';
+import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
 
 const HELP = `usage: tsbuild import [OPTIONS] ROOTFS.tar[.gz]|- [NAME[:TAG]]
 
@@ -29,7 +30,7 @@ export const importCommand: Command = async (argv, ctx) => {
   ]);
   if (tag !== undefined) normalizeTag(tag); // a bad name fails before any work
   const architecture = platformArch(values.platform);
-  const epoch = sourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
+  const epoch = parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
   const input = source === '-' ? ctx.stdin : await openSource(source);
   const onAbort = () => input.destroy(ctx.signal.reason as Error);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -68,10 +69,4 @@ function platformArch(p: string | undefined): string {
   const m = /^linux\/([a-z0-9]+)$/.exec(p);
   if (!m) throw new TsbuildError('USAGE', `import: --platform must be linux/ARCH, not "${p}"`);
   return m[1]!;
-}
-
-function sourceDateEpoch(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  if (!/^\d+$/.test(v)) throw new TsbuildError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds since 1970, not "${v}"`);
-  return Number(v);
 }
