@@ -1,8 +1,16 @@
-import type { Ora } from 'ora';
 import type { BuildEvent, EventSink, StepRef } from '../events/types.ts';
 import { seconds, stepLabel, stripControl } from './plainRenderer.ts';
 
 const LOG_TAIL = 5;
+
+/** Spinner is the part of an ora spinner the renderer drives (an Ora is one; tests use a fake). */
+export interface Spinner {
+  readonly isSpinning: boolean;
+  text: string;
+  start(): unknown;
+  stop(): unknown;
+  stopAndPersist(options: { symbol: string; text: string }): unknown;
+}
 
 interface Running {
   step: StepRef;
@@ -16,11 +24,11 @@ interface Running {
  * their last log lines) and leaves one finished line per step behind it.
  */
 export class TtyRenderer implements EventSink {
-  readonly #spinner: Ora;
+  readonly #spinner: Spinner;
   readonly #running = new Map<string, Running>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(spinner: Ora) {
+  constructor(spinner: Spinner) {
     this.#spinner = spinner;
   }
 
