@@ -105,7 +105,9 @@ async function main(): Promise<number> {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
-    isTTY: Boolean(process.stderr.isTTY) && !env.CI,
+    // A terminal with no size (a pty nobody set up, e.g. `script` run without a terminal)
+    // gets plain lines: ora divides by its width of 0 and would clear lines forever.
+    isTTY: Boolean(process.stderr.isTTY) && !env.CI && (process.stderr.columns ?? 0) > 0,
     signal: ac.signal,
   };
   const cmd = await load();
