@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { TsbuildError } from '../core/errors.ts';
 import { quickTool } from './toolServer.ts';
+import { MNT_DETACH, MS_BIND, mountCall } from './mountServer.ts';
 
 /** MOUNT_DATA_MAX is the kernel's limit on mount(2) option data: one page. */
 export const MOUNT_DATA_MAX = 4096;
@@ -48,7 +49,7 @@ export async function mountOverlay(m: OverlayMount): Promise<void> {
       hint: 'squash some layers (fewer RUN/COPY steps)',
     });
   }
-  const run = (o: string) => quickTool('mount', ['-t', 'overlay', 'overlay', '-o', o, m.target], { code: 'MOUNT', ...(m.cwd ? { cwd: m.cwd } : {}) });
+  const run = (o: string) => mountFs('overlay', m.target, 'overlay', 0, o, m.cwd);
   if (!m.volatile || !volatileWorks) {
     await run(m.volatile ? overlayOptions({ ...m, volatile: false }) : opts);
     return;
@@ -62,14 +63,26 @@ export async function mountOverlay(m: OverlayMount): Promise<void> {
   }
 }
 
+/** mountFs is mount(2) through the mount server, else mount(8); a failure is TsbuildError('MOUNT'). */
+async function mountFs(source: string, target: string, type: string, flags: number, data: string, cwd = '/'): Promise<void> {
+  const r = await mountCall('mount', cwd, [source, target, type, String(flags), data]);
+  if (r?.ok) return;
+  if (r) throw new TsbuildError('MOUNT', `mount ${type || 'bind'} ${source} on ${target}: ${r.message}`);
+  const args = flags & MS_BIND ? ['--bind', source, target] : ['-t', type, source, '-o', data, target];
+  await quickTool('mount', args, { code: 'MOUNT', cwd });
+}
+
 /** syncFs flushes the file system holding path (syncfs(2), through `sync -f`). */
 export async function syncFs(path: string): Promise<void> {
+  const r = await mountCall('syncfs', '/', [path]);
+  if (r?.ok) return;
+  if (r) throw new TsbuildError('IO', `syncfs ${path}: ${r.message}`);
   await quickTool('sync', ['-f', path], { code: 'IO' });
 }
 
 /** bindMount binds source on target (read-write). */
 export async function bindMount(source: string, target: string): Promise<void> {
-  await quickTool('mount', ['--bind', source, target], { code: 'MOUNT' });
+  await mountFs(source, target, '', MS_BIND, '');
 }
 
 /**
@@ -78,12 +91,24 @@ export async function bindMount(source: string, target: string): Promise<void> {
  * freed when the last user goes. Not mounted is not an error.
  */
 export async function unmount(target: string): Promise<void> {
+  const r = await mountCall('umount', '/', [target, '0']);
+  if (r) {
+    // EINVAL or ENOENT: not mounted (or gone); EBUSY: still in use, so detach it lazily.
+    if (r.ok || r.errno === EINVAL || r.errno === ENOENT) return;
+    const last = r.errno === EBUSY ? ((await mountCall('umount', '/', [target, String(MNT_DETACH)])) ?? r) : r;
+    if (last.ok) return;
+    throw new TsbuildError('MOUNT', `umount ${target}: ${last.message}`);
+  }
   if (!(await isMountPoint(target))) return;
-  const r = await quickTool('umount', [target], { code: 'MOUNT', allowFail: true });
-  if (r.code === 0 || !(await isMountPoint(target))) return;
-  if (!/busy/i.test(r.stderr)) throw new TsbuildError('MOUNT', `umount ${target}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+  const t = await quickTool('umount', [target], { code: 'MOUNT', allowFail: true });
+  if (t.code === 0 || !(await isMountPoint(target))) return;
+  if (!/busy/i.test(t.stderr)) throw new TsbuildError('MOUNT', `umount ${target}: ${t.stderr.trim() || `exit status ${t.code}`}`);
   await quickTool('umount', ['-l', target], { code: 'MOUNT' });
 }
+
+const ENOENT = 2;
+const EBUSY = 16;
+const EINVAL = 22;
 
 /** MountInfo is one line of /proc/self/mountinfo. */
 export interface MountInfo {

@@ -1,0 +1,69 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { bindMount, isMountPoint, mountOverlay, syncFs, unmount } from '../../../src/sys/mount.ts';
+import { configureMountServer, mountCall } from '../../../src/sys/mountServer.ts';
+import { isRoot } from '../../helpers/rootfs.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsbuild-mountserver-'));
+afterEach(() => configureMountServer({ enabled: true }));
+afterAll(async () => {
+  for (const t of ['m1', 'm2', 'b']) await unmount(join(dir, t)).catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** overlayIn makes lower/upper/work/merged under dir/name, with relative lowerdirs as the snapshotter uses them. */
+function overlayIn(name: string) {
+  const d = join(dir, name);
+  for (const s of ['lower', 'upper', 'work', 'merged']) mkdirSync(join(d, s), { recursive: true });
+  writeFileSync(join(d, 'lower/f'), 'from lower');
+  return { lowerdirs: ['lower'], upperdir: join(d, 'upper'), workdir: join(d, 'work'), target: join(d, 'merged'), cwd: d, volatile: true };
+}
+
+describe.runIf(isRoot)('mount server', () => {
+  test('mounts an overlay with lowerdirs relative to cwd, unmounts it, and unmount of a non-mount is a no-op', async () => {
+    const m = overlayIn('m1');
+    await mountOverlay(m);
+    expect(await isMountPoint(m.target)).toBe(true);
+    expect(readFileSync(join(m.target, 'f'), 'utf8')).toBe('from lower');
+    await unmount(m.target);
+    expect(await isMountPoint(m.target)).toBe(false);
+    await unmount(m.target);
+    await unmount(join(dir, 'no-such-dir'));
+  });
+
+  test('a busy mount is detached lazily; bind mounts and syncfs work', async () => {
+    const src = join(dir, 'src');
+    const b = join(dir, 'b');
+    mkdirSync(src, { recursive: true });
+    mkdirSync(b, { recursive: true });
+    writeFileSync(join(src, 'x'), 'bound');
+    await bindMount(src, b);
+    expect(readFileSync(join(b, 'x'), 'utf8')).toBe('bound');
+    process.chdir(b); // our own cwd inside it makes it busy
+    try {
+      await unmount(b);
+    } finally {
+      process.chdir('/');
+    }
+    expect(await isMountPoint(b)).toBe(false);
+    await syncFs(dir);
+  });
+
+  test('errors carry the errno text: a mount on a missing target', async () => {
+    const r = await mountCall('mount', '/', ['none', join(dir, 'missing'), 'tmpfs', '0', '']);
+    expect(r).toEqual({ ok: false, errno: 2, message: 'No such file or directory' });
+    await expect(bindMount(join(dir, 'src'), join(dir, 'missing'))).rejects.toThrow(/mount bind .* on .*missing: No such file or directory/);
+  });
+
+  test('without the server, mount(8) and umount(8) do the same', async () => {
+    configureMountServer({ enabled: false });
+    expect(await mountCall('umount', '/', ['/nonexistent', '0'])).toBeNull();
+    const m = overlayIn('m2');
+    await mountOverlay(m);
+    expect(await isMountPoint(m.target)).toBe(true);
+    await unmount(m.target);
+    expect(await isMountPoint(m.target)).toBe(false);
+  });
+});
