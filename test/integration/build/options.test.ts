@@ -19,6 +19,17 @@ test('--root works before and after the command, and TSBUILD_ROOT is the default
   expect(c.stdout).toBe(a.stdout);
 });
 
+test('without the word build, -f Buildfile -t NAME CONTEXT builds, as tsbuild build does', async () => {
+  const ctx = ctxDir({ 'app.buildfile': 'FROM busybox\nRUN echo implicit > /implicit\n', Buildfile: 'FROM busybox\nRUN echo wrong > /wrong\n' });
+  const file = join(ctx, 'app.buildfile');
+  const implicit = await ok(['--root', t.root, '-f', file, '-t', 'implicit:1', '--progress=quiet', ctx]);
+  const explicit = await ok(['--root', t.root, 'build', '-f', file, '-t', 'implicit:2', '--progress=quiet', ctx]);
+  expect(implicit.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+  expect(implicit.stdout).toBe(explicit.stdout);
+  const rootfs = unpack(t.root, 'implicit:1', join(t.dir, 'unpack-implicit'));
+  expect(readFileSync(join(rootfs, 'implicit'), 'utf8')).toBe('implicit\n');
+});
+
 test('two Buildfiles sharing a prefix share its layers', async () => {
   const prefix = 'FROM busybox\nRUN echo shared > /shared\nENV X=1\n';
   const one = ctxDir({ Buildfile: `${prefix}RUN echo one > /one\n` });
