@@ -1,9 +1,10 @@
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { TsbuildError } from '../core/errors.ts';
 import { redactUrl } from './redact.ts';
 import { networkError } from './errors.ts';
+import { getInto } from './rawGet.ts';
 
 /** HttpRequest is one request; body streams are sent as they are (the caller reopens them on retry). */
 export interface HttpRequest {
@@ -14,15 +15,23 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Socket idle timeout in ms (default 60 s): a silent registry becomes a temporary ETIMEDOUT. */
   timeoutMs?: number;
+  /**
+   * For a GET: write a 200 body here instead of handing it out as the response's
+   * body (getInto: a connection of its own, read without per-read allocations, for
+   * large blobs). The response's done settles when the body is in; into is not ended.
+   */
+  into?: Writable;
 }
 
 /** HttpResponse is a response whose body has not been read yet: read or drain it. */
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  body: IncomingMessage;
+  body: Readable;
   /** The URL that answered (after redirects). */
   url: URL;
+  /** With HttpRequest.into: settles once the body has been read (a 200 body written to into). */
+  done?: Promise<void>;
 }
 
 const MAX_REDIRECTS = 5;
@@ -61,6 +70,7 @@ export async function send(req: HttpRequest, agents: Agents): Promise<HttpRespon
 }
 
 function sendOnce(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
+  if (req.into && req.method === 'GET') return sendInto(req, req.into);
   return new Promise<HttpResponse>((resolve, reject) => {
     const mod = req.url.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = { ...req.headers };
@@ -82,6 +92,19 @@ function sendOnce(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
       r.end(req.body);
     }
   });
+}
+
+/** sendInto is sendOnce through getInto, its failures (before or after the head) made RegistryErrors as sendOnce's are. */
+async function sendInto(req: HttpRequest, into: Writable): Promise<HttpResponse> {
+  const wrap = (e: unknown) => (req.signal?.aborted ? req.signal.reason : e instanceof TsbuildError ? e : networkError(req.method, req.url, e));
+  try {
+    const res = await getInto(req, into);
+    const done = res.done.catch((e: unknown) => { throw wrap(e); });
+    done.catch(() => undefined);
+    return { ...res, done };
+  } catch (e) {
+    throw wrap(e);
+  }
 }
 
 /** readText reads a response body up to limit bytes (more is an error: manifests and errors are small). */
