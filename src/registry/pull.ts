@@ -59,7 +59,8 @@ export async function pullImage(client: RegistryClient, store: ContentStore, ref
     throw new TsbuildError('REGISTRY', `${refString(ref)}: config lists ${config.rootfs?.diff_ids?.length ?? 0} diff_ids for ${manifest.layers.length} layers`);
   }
   const sources = new BlobSources(join(opts.cacheDir ?? defaultCacheDir(store), 'blobsources'));
-  for (const d of blobs.values()) await sources.add(ref.registry, ref.repository, d.digest);
+  // One small file per blob: written side by side, not one after the other (~4 ms each).
+  await Promise.all([...blobs.values()].map((d) => sources.add(ref.registry, ref.repository, d.digest)));
   const { mediaType, digest, size } = fetchedManifest.descriptor;
   return { manifestDesc: { mediaType, digest, size }, manifest, config, fetched };
 }
