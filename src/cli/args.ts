@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TsbuildError } from '../core/errors.ts';
+import type { CliContext, Command, OptionSpec } from './context.ts';
 
 /**
  * parseCommandArgs wraps util.parseArgs so that every usage mistake becomes one
@@ -31,4 +32,50 @@ export function parseKeyValues(values: string[] | undefined, env: Readonly<Recor
     } else out.set(kv.slice(0, i), kv.slice(i + 1));
   }
   return out;
+}
+
+/** withOptions attaches a command's option spec to it (see Command.options). */
+export function withOptions(options: OptionSpec, run: (argv: string[], ctx: CliContext) => Promise<number>): Command {
+  return Object.assign(run, { options });
+}
+
+/** LeadingToken is one argument of a command's leading options, as optionsEnd reads them. */
+export type LeadingToken =
+  | { kind: 'option'; name: string; index: number; value?: { inline: boolean; index: number } }
+  | { kind: 'shorts'; index: number; valueIndex?: number };
+
+/**
+ * walkOptions reads argv's leading options with the command's spec: it stops at the first
+ * argument that is neither an option nor an option's value, or at `--`, and returns that
+ * index with the options before it. An option's value is never read as an option.
+ */
+export function walkOptions(argv: readonly string[], options: OptionSpec): { end: number; tokens: LeadingToken[] } {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (o.short) takesValue.add(`-${o.short}`);
+  }
+  const tokens: LeadingToken[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--' || !a.startsWith('-') || a === '-') return { end: i, tokens };
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq < 0 ? a : a.slice(0, eq);
+      if (eq >= 0) tokens.push({ kind: 'option', name, index: i, value: { inline: true, index: i } });
+      else if (takesValue.has(a) && i + 1 < argv.length) { tokens.push({ kind: 'option', name, index: i, value: { inline: false, index: i + 1 } }); i++; }
+      else tokens.push({ kind: 'option', name, index: i });
+      continue;
+    }
+    // A short cluster (-ti, -e K=V, -eK=V): the first value-taking letter eats the rest, or the next argument.
+    let valueIndex: number | undefined;
+    for (let j = 1; j < a.length; j++) {
+      if (!takesValue.has(`-${a[j]}`)) continue;
+      if (j === a.length - 1 && i + 1 < argv.length) valueIndex = ++i;
+      break;
+    }
+    tokens.push({ kind: 'shorts', index: valueIndex === undefined ? i : i - 1, ...(valueIndex === undefined ? {} : { valueIndex }) });
+  }
+  return { end: argv.length, tokens };
 }

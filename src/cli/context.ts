@@ -12,5 +12,17 @@ export interface CliContext {
   signal: AbortSignal;
 }
 
-/** Command runs one subcommand with its own argv (global options already removed) and returns the exit status. */
-export type Command = (argv: string[], ctx: CliContext) => Promise<number>;
+/** OptionSpec is a command's options, as util.parseArgs takes them. */
+export type OptionSpec = Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string; readonly multiple?: boolean }>>;
+
+/**
+ * Command runs one subcommand with its own argv (global options already removed) and returns
+ * the exit status. Its option spec, when attached (withOptions), tells main where its leading
+ * options end, so a global --root is found among them and never in its arguments; a group
+ * (`image`, `container`) lists its subcommands for the same purpose.
+ */
+export interface Command {
+  (argv: string[], ctx: CliContext): Promise<number>;
+  readonly options?: OptionSpec;
+  readonly subcommands?: Readonly<Record<string, () => Promise<Command>>>;
+}

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { CliContext, Command } from './context.ts';
 import { TsbuildError } from '../core/errors.ts';
 import { renderError } from '../ui/renderError.ts';
+import { takeCommandRoot, takeGlobalRoot } from './globalRoot.ts';
 
 /** Each command is imported only when used, so a cached build loads nothing it does not need. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -57,20 +58,6 @@ Commands:
 
 Run 'tsbuild COMMAND --help' for a command's options.`;
 
-/** extractRoot removes a global --root option from anywhere in argv (before or after the command). */
-function extractRoot(argv: string[]): { root: string | undefined; rest: string[] } {
-  const rest: string[] = [];
-  let root: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') { rest.push(...argv.slice(i)); break; }
-    if (a === '--root') { root = argv[++i]; if (root === undefined) throw new TsbuildError('USAGE', '--root needs a directory'); continue; }
-    if (a.startsWith('--root=')) { root = a.slice('--root='.length); continue; }
-    rest.push(a);
-  }
-  return { root, rest };
-}
-
 function defaultRoot(env: Record<string, string | undefined>): string {
   if (env.TSBUILD_ROOT) return env.TSBUILD_ROOT;
   if (process.getuid?.() === 0) return '/var/lib/tsbuild';
@@ -79,8 +66,8 @@ function defaultRoot(env: Record<string, string | undefined>): string {
 
 async function main(): Promise<number> {
   const env = { ...process.env };
-  const { root, rest } = extractRoot(process.argv.slice(2));
-  let [name, ...args] = rest;
+  const global = takeGlobalRoot(process.argv.slice(2));
+  let [name, ...args] = global.rest;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE + '\n');
     return name === undefined ? 1 : 0;
@@ -91,7 +78,10 @@ async function main(): Promise<number> {
     if (name.startsWith('-') && 'build' in COMMANDS) { args = [name, ...args]; name = 'build'; }
     else throw new TsbuildError('USAGE', `unknown command "${name}"`, { hint: "run 'tsbuild --help'" });
   }
-  const load = COMMANDS[ALIASES[name] ?? name]!;
+  const cmd = await COMMANDS[ALIASES[name] ?? name]!();
+  // --root is global before the command word, or among the command's own leading options.
+  const own = await takeCommandRoot(cmd, args);
+  const root = own.root ?? global.root;
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (ac.signal.aborted) process.exit(130);
@@ -110,8 +100,7 @@ async function main(): Promise<number> {
     isTTY: Boolean(process.stderr.isTTY) && !env.CI && (process.stderr.columns ?? 0) > 0,
     signal: ac.signal,
   };
-  const cmd = await load();
-  return cmd(args, ctx);
+  return cmd(own.rest, ctx);
 }
 
 main().then(

@@ -2,7 +2,7 @@ import { readFile, writeFile, stat } from 'node:fs/promises';
 import { resolve, basename } from 'node:path';
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs, parseKeyValues } from '../args.ts';
+import { parseCommandArgs, parseKeyValues, withOptions } from '../args.ts';
 import { parseSecrets } from '../secrets.ts';
 import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
 import { createRenderer, type ProgressMode } from '../../ui/createRenderer.ts';
@@ -32,27 +32,29 @@ Options:
       --cache-from SPEC    use a build cache: type=registry,ref=… or type=local,src=DIR (repeatable)
       --insecure-registry HOST   speak plain HTTP to HOST (localhost/127.0.0.1 always are)`;
 
+const BUILD_OPTIONS = {
+  file: { type: 'string', short: 'f' },
+  tag: { type: 'string', short: 't', multiple: true },
+  'build-arg': { type: 'string', multiple: true },
+  secret: { type: 'string', multiple: true },
+  target: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  network: { type: 'string' },
+  progress: { type: 'string' },
+  iidfile: { type: 'string' },
+  jobs: { type: 'string' },
+  runtime: { type: 'string' },
+  push: { type: 'boolean' },
+  output: { type: 'string', short: 'o', multiple: true },
+  'cache-to': { type: 'string', multiple: true },
+  'cache-from': { type: 'string', multiple: true },
+  'insecure-registry': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** buildCommand is `tsbuild build` (also `tsbuild -f … .`). */
-export const buildCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('build', argv, {
-    file: { type: 'string', short: 'f' },
-    tag: { type: 'string', short: 't', multiple: true },
-    'build-arg': { type: 'string', multiple: true },
-    secret: { type: 'string', multiple: true },
-    target: { type: 'string' },
-    'no-cache': { type: 'boolean' },
-    network: { type: 'string' },
-    progress: { type: 'string' },
-    iidfile: { type: 'string' },
-    jobs: { type: 'string' },
-    runtime: { type: 'string' },
-    push: { type: 'boolean' },
-    output: { type: 'string', short: 'o', multiple: true },
-    'cache-to': { type: 'string', multiple: true },
-    'cache-from': { type: 'string', multiple: true },
-    'insecure-registry': { type: 'string', multiple: true },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('build', argv, BUILD_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 1) throw new TsbuildError('USAGE', `build: expected one CONTEXT, got ${positionals.length}`);
   const contextDir = resolve(positionals[0] ?? '.');
@@ -108,7 +110,7 @@ export const buildCommand: Command = async (argv, ctx) => {
     renderer.close?.();
     await builder.close();
   }
-};
+});
 
 async function findBuildfile(given: string | undefined, contextDir: string): Promise<string> {
   if (given === '-') return '-';

@@ -1,6 +1,6 @@
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { openContainerDeps } from '../../containers/openContainerDeps.ts';
 import { commitContainer } from '../../containers/commitContainer.ts';
 import { normalizeTag } from '../../store/refs.ts';
@@ -19,15 +19,17 @@ Options:
                         ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR (repeatable)
   -p, --pause           accepted for Docker compatibility (containers are not paused)`;
 
+const COMMIT_OPTIONS = {
+  message: { type: 'string', short: 'm' },
+  author: { type: 'string', short: 'a' },
+  change: { type: 'string', short: 'c', multiple: true },
+  pause: { type: 'boolean', short: 'p' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** commitCommand is `tsbuild commit` / `tsbuild container commit`. */
-export const commitCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('commit', argv, {
-    message: { type: 'string', short: 'm' },
-    author: { type: 'string', short: 'a' },
-    change: { type: 'string', short: 'c', multiple: true },
-    pause: { type: 'boolean', short: 'p' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const commitCommand: Command = withOptions(COMMIT_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('commit', argv, COMMIT_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length < 1 || positionals.length > 2) {
     throw new TsbuildError('USAGE', `commit: requires 1 or 2 arguments (CONTAINER [REPOSITORY[:TAG]]), got ${positionals.length}`, { hint: "run 'tsbuild commit --help'" });
@@ -44,4 +46,4 @@ export const commitCommand: Command = async (argv, ctx) => {
   });
   ctx.stdout.write(`${id}\n`);
   return 0;
-};
+});

@@ -1,6 +1,6 @@
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { openStore } from '../../store/openStore.ts';
 import { findImage } from '../../containers/findImage.ts';
 import { historyRows, listImages } from '../../containers/imageViews.ts';
@@ -22,14 +22,16 @@ const HEADERS = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
 const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.CreatedSince}}\\t{{.CreatedBy}}\\t{{.Size}}\\t{{.Comment}}';
 const CREATED_BY_WIDTH = 45;
 
+const HISTORY_OPTIONS = {
+  'no-trunc': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  format: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** historyCommand is `tsbuild history IMAGE` with Docker's columns and truncation. */
-export const historyCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('history', argv, {
-    'no-trunc': { type: 'boolean' },
-    quiet: { type: 'boolean', short: 'q' },
-    format: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const historyCommand: Command = withOptions(HISTORY_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('history', argv, HISTORY_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `history: requires exactly 1 argument (IMAGE), got ${positionals.length}`, { hint: "run 'tsbuild history --help'" });
   const template = parseTemplate(values.format ?? DEFAULT_FORMAT, HEADERS);
@@ -56,4 +58,4 @@ export const historyCommand: Command = async (argv, ctx) => {
     };
   })));
   return 0;
-};
+});

@@ -1,6 +1,6 @@
 import type { CliContext, Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { openStore } from '../../store/openStore.ts';
 import { imageSize, listImages } from '../../containers/imageViews.ts';
 import { humanSize, shortId, since } from '../../containers/format/humanize.ts';
@@ -20,15 +20,17 @@ Options:
 const HEADERS = { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Digest: 'DIGEST' };
 const DEFAULT_FORMAT = 'table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}';
 
+const IMAGES_OPTIONS = {
+  quiet: { type: 'boolean', short: 'q' },
+  'no-trunc': { type: 'boolean' },
+  format: { type: 'string' },
+  all: { type: 'boolean', short: 'a' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** imagesCommand is `tsbuild images` / `tsbuild image ls`: one row per name (untagged images as `<none>`), newest image first. */
-export const imagesCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('images', argv, {
-    quiet: { type: 'boolean', short: 'q' },
-    'no-trunc': { type: 'boolean' },
-    format: { type: 'string' },
-    all: { type: 'boolean', short: 'a' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const imagesCommand: Command = withOptions(IMAGES_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('images', argv, IMAGES_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 1) throw new TsbuildError('USAGE', `images: expected at most one REPOSITORY[:TAG], got ${positionals.length}`);
   const template = parseTemplate(values.format ?? DEFAULT_FORMAT, HEADERS);
@@ -54,7 +56,7 @@ export const imagesCommand: Command = async (argv, ctx) => {
   })));
   ctx.stdout.write(template.render(rows));
   return 0;
-};
+});
 
 /** Subcommands maps a group's subcommand names to lazily loaded commands. */
 export type Subcommands = Record<string, () => Promise<Command>>;
@@ -64,7 +66,7 @@ export type Subcommands = Record<string, () => Promise<Command>>;
  * to the subcommand, as Docker's management commands do.
  */
 export function groupCommand(group: string, subs: Subcommands, summary: string): Command {
-  return async (argv: string[], ctx: CliContext) => {
+  const run = async (argv: string[], ctx: CliContext) => {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
       ctx.stdout.write(`usage: tsbuild ${group} COMMAND\n\n${summary}\n\nCommands:\n${Object.keys(subs).map((s) => `  ${s}`).join('\n')}\n`);
@@ -74,6 +76,7 @@ export function groupCommand(group: string, subs: Subcommands, summary: string):
     if (!load) throw new TsbuildError('USAGE', `unknown command "${group} ${sub}"`, { hint: `run 'tsbuild ${group} --help'` });
     return (await load())(rest, ctx);
   };
+  return Object.assign(run, { options: { help: { type: 'boolean', short: 'h' } } as const, subcommands: subs });
 }
 
 /** imageCommand is `tsbuild image SUB`: history, ls, rm, tag, inspect. */

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
 
 const HELP = `usage: tsbuild import [OPTIONS] ROOTFS.tar[.gz]|- [NAME[:TAG]]
@@ -14,12 +14,14 @@ Options:
   --platform linux/ARCH   architecture recorded in the config (default: this host's)
   -h, --help              show this help`;
 
+const IMPORT_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  platform: { type: 'string' },
+} as const;
+
 /** importCommand is `tsbuild import ROOTFS NAME[:TAG]`: a tarball becomes a tagged one-layer image. */
-export const importCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('import', argv, {
-    help: { type: 'boolean', short: 'h' },
-    platform: { type: 'string' },
-  });
+export const importCommand: Command = withOptions(IMPORT_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('import', argv, IMPORT_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length < 1 || positionals.length > 2) {
     throw new TsbuildError('USAGE', `import: requires 1 or 2 arguments (ROOTFS.tar and NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild import --help'" });
@@ -50,7 +52,7 @@ export const importCommand: Command = async (argv, ctx) => {
     ctx.signal.removeEventListener('abort', onAbort);
     if (input !== ctx.stdin) input.destroy();
   }
-};
+});
 
 /** openSource opens the tarball first, so a missing file is one clear line naming it. */
 async function openSource(path: string): Promise<Readable> {

@@ -1,6 +1,6 @@
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { renderError } from '../../ui/renderError.ts';
 import { openStore } from '../../store/openStore.ts';
 import type { LocalStore } from '../../store/types.ts';
@@ -23,19 +23,21 @@ Options:
   -f, --format FORMAT  Go-template subset per object, e.g. '{{.State.Status}}' or '{{json .Config}}'
       --type TYPE      container or image`;
 
+const INSPECT_OPTIONS = {
+  format: { type: 'string', short: 'f' },
+  type: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** inspectCommand is `tsbuild inspect`: containers first, then images. */
-export const inspectCommand: Command = (argv, ctx) => inspect(argv, ctx, undefined);
+export const inspectCommand: Command = withOptions(INSPECT_OPTIONS, (argv, ctx) => inspect(argv, ctx, undefined));
 /** imageInspectCommand is `tsbuild image inspect`. */
-export const imageInspectCommand: Command = (argv, ctx) => inspect(argv, ctx, 'image');
+export const imageInspectCommand: Command = withOptions(INSPECT_OPTIONS, (argv, ctx) => inspect(argv, ctx, 'image'));
 /** containerInspectCommand is `tsbuild container inspect`. */
-export const containerInspectCommand: Command = (argv, ctx) => inspect(argv, ctx, 'container');
+export const containerInspectCommand: Command = withOptions(INSPECT_OPTIONS, (argv, ctx) => inspect(argv, ctx, 'container'));
 
 const inspect = async (argv: string[], ctx: Parameters<Command>[1], fixed: Kind | undefined): Promise<number> => {
-  const { values, positionals } = parseCommandArgs('inspect', argv, {
-    format: { type: 'string', short: 'f' },
-    type: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values, positionals } = parseCommandArgs('inspect', argv, INSPECT_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length === 0) throw new TsbuildError('USAGE', 'inspect: requires at least 1 argument', { hint: "run 'tsbuild inspect --help'" });
   const type = fixed ?? values.type;

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Command } from '../context.ts';
+import { withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandLine } from './login.ts';
 
@@ -11,13 +12,15 @@ Options:
   -i, --input FILE   read FILE instead of standard input
   -q, --quiet        print nothing but errors`;
 
+const LOAD_OPTIONS = {
+  input: { type: 'string', short: 'i' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** loadCommand is `tsbuild load [-i FILE]`: every blob is verified; tags are set only if the whole archive loads. */
-export const loadCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('load', argv, {
-    input: { type: 'string', short: 'i' },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const loadCommand: Command = withOptions(LOAD_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandLine('load', argv, LOAD_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 0) throw new TsbuildError('USAGE', `load: takes no arguments (use -i FILE), got ${positionals.length}`);
   if (!values.input && ctx.stdin.isTTY) throw new TsbuildError('USAGE', 'load: standard input is a terminal', { hint: 'use -i FILE or redirect an archive into it' });
@@ -33,4 +36,4 @@ export const loadCommand: Command = async (argv, ctx) => {
     else ctx.stdout.write(`Loaded image ID: ${await loadImage(store.content, img.manifestDesc).then((r) => r.id, () => img.manifestDesc.digest)}\n`);
   }
   return 0;
-};
+});

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliContext, Command } from '../context.ts';
+import { withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
 
 const HELP = `usage: tsbuild login [OPTIONS] [SERVER]
@@ -58,15 +59,17 @@ async function readStdin(ctx: CliContext): Promise<string> {
   return s.replace(/\r?\n$/, '');
 }
 
+const LOGIN_OPTIONS = {
+  username: { type: 'string', short: 'u' },
+  password: { type: 'string', short: 'p' },
+  'password-stdin': { type: 'boolean' },
+  'insecure-registry': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** loginCommand is `tsbuild login [-u USER] [-p PASS | --password-stdin] [SERVER]`. */
-export const loginCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('login', argv, {
-    username: { type: 'string', short: 'u' },
-    password: { type: 'string', short: 'p' },
-    'password-stdin': { type: 'boolean' },
-    'insecure-registry': { type: 'string', multiple: true },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const loginCommand: Command = withOptions(LOGIN_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandLine('login', argv, LOGIN_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 1) throw new TsbuildError('USAGE', `login: expected at most one SERVER, got ${positionals.length}`);
   if (values.password !== undefined && values['password-stdin']) throw new TsbuildError('USAGE', 'login: --password and --password-stdin are exclusive');
@@ -89,15 +92,17 @@ export const loginCommand: Command = async (argv, ctx) => {
   await storeDockerConfigAuth(tsbuildAuthFile(ctx.env), registry, username, password);
   ctx.stdout.write('Login Succeeded\n');
   return 0;
-};
+});
+
+const LOGOUT_OPTIONS = { help: { type: 'boolean', short: 'h' } } as const;
 
 /** logoutCommand is `tsbuild logout [SERVER]`: forgets tsbuild's stored credentials for SERVER. */
-export const logoutCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('logout', argv, { help: { type: 'boolean', short: 'h' } });
+export const logoutCommand: Command = withOptions(LOGOUT_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandLine('logout', argv, LOGOUT_OPTIONS);
   if (values.help) { ctx.stdout.write(LOGOUT_HELP + '\n'); return 0; }
   const { normalizeAuthKey, removeDockerConfigAuth } = await import('../../registry/credentials.ts');
   const registry = normalizeAuthKey(positionals[0] ?? 'docker.io');
   const removed = await removeDockerConfigAuth(tsbuildAuthFile(ctx.env), registry);
   ctx.stdout.write(removed ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
   return 0;
-};
+});

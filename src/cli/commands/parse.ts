@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { CliContext, Command } from '../context.ts';
+import { withOptions } from '../args.ts';
 import { TsbuildError, isErrno } from '../../core/errors.ts';
 import { formatLocation } from '../../core/range.ts';
 import type { ParseWarning } from '../../parser/types.ts';
@@ -18,6 +19,8 @@ Options:
 
 const STDIN_NAME = '<stdin>';
 
+const PARSE_OPTIONS = { file: { type: 'string', short: 'f' }, dump: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
 /** ParseOptions are the parse command's options after argv parsing. */
 interface ParseOptions { file: string | undefined; dump: boolean; json: boolean; help: boolean }
 
@@ -28,7 +31,7 @@ function options(argv: string[]): ParseOptions {
       args: argv,
       allowPositionals: false,
       strict: true,
-      options: { file: { type: 'string', short: 'f' }, dump: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: PARSE_OPTIONS,
     });
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
@@ -72,7 +75,7 @@ function plural(n: number, word: string): string {
  * (--json). Any error propagates as a located TsbuildError, which main.ts
  * prints as one line and exits 1.
  */
-export const parseCommand: Command = async (argv, ctx) => {
+export const parseCommand: Command = withOptions(PARSE_OPTIONS, async (argv, ctx) => {
   const opts = options(argv);
   if (opts.help) { ctx.stdout.write(USAGE + '\n'); return 0; }
   const { name, text } = await readBuildfile(opts.file, ctx);
@@ -92,4 +95,4 @@ export const parseCommand: Command = async (argv, ctx) => {
   const stages = result.instructions.filter((i) => i.kind === 'FROM').length;
   ctx.stdout.write(`${name}: ${plural(result.instructions.length, 'instruction')}, ${plural(stages, 'stage')}\n`);
   return 0;
-};
+});

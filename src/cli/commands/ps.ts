@@ -1,6 +1,6 @@
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { openStore } from '../../store/openStore.ts';
 import { ContainerStore } from '../../containers/ContainerStore.ts';
 import { PS_HEADERS, imageLabel, psRow } from '../../containers/psRows.ts';
@@ -23,15 +23,17 @@ Options:
 
 const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}';
 
+const PS_OPTIONS = {
+  all: { type: 'boolean', short: 'a' },
+  quiet: { type: 'boolean', short: 'q' },
+  'no-trunc': { type: 'boolean' },
+  format: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** psCommand is `tsbuild ps` / `tsbuild container ls`. */
-export const psCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('ps', argv, {
-    all: { type: 'boolean', short: 'a' },
-    quiet: { type: 'boolean', short: 'q' },
-    'no-trunc': { type: 'boolean' },
-    format: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const psCommand: Command = withOptions(PS_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('ps', argv, PS_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 0) throw new TsbuildError('USAGE', `ps: accepts no arguments, got "${positionals[0]}"`);
   const template = parseTemplate(values.format ?? DEFAULT_FORMAT, PS_HEADERS);
@@ -46,7 +48,7 @@ export const psCommand: Command = async (argv, ctx) => {
   const now = new Date();
   ctx.stdout.write(template.render(list.map((c) => psRow(c, now, Boolean(values['no-trunc']), imageLabel(c, tags)))));
   return 0;
-};
+});
 
 /** containerCommand is `tsbuild container SUB`: run, start, commit, ls, rm, inspect. */
 export const containerCommand: Command = groupCommand('container', {

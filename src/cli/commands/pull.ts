@@ -1,4 +1,5 @@
 import type { Command } from '../context.ts';
+import { withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { openClient, parseCommandLine } from './login.ts';
 
@@ -11,14 +12,16 @@ Options:
       --insecure-registry HOST      speak plain HTTP to HOST (localhost/127.0.0.1 always are)
   -q, --quiet                       print only the image name`;
 
+const PULL_OPTIONS = {
+  platform: { type: 'string' },
+  'insecure-registry': { type: 'string', multiple: true },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** pullCommand is `tsbuild pull NAME`: only missing blobs are downloaded; the manifest keeps the registry's digest. */
-export const pullCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('pull', argv, {
-    platform: { type: 'string' },
-    'insecure-registry': { type: 'string', multiple: true },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const pullCommand: Command = withOptions(PULL_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandLine('pull', argv, PULL_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `pull: requires exactly 1 argument (NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild pull --help'" });
   const [{ parseRegistryRef, refString }, { pullImage }, { openStore }, { tagImage }] = await Promise.all([
@@ -39,7 +42,7 @@ export const pullCommand: Command = async (argv, ctx) => {
     client.close();
   }
   return 0;
-};
+});
 
 function parsePlatform(s: string): { os: string; architecture: string; variant?: string } {
   const [os, architecture, variant, extra] = s.split('/');

@@ -1,4 +1,5 @@
 import type { Command } from '../context.ts';
+import { withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { openClient, parseCommandLine } from './login.ts';
 
@@ -14,15 +15,17 @@ Options:
       --chunk-size BYTES        upload blobs larger than this in chunks of this size
   -q, --quiet                   print only the pushed digest`;
 
+const PUSH_OPTIONS = {
+  'insecure-registry': { type: 'string', multiple: true },
+  'chunk-size': { type: 'string' },
+  compression: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** pushCommand is `tsbuild push NAME[:TAG]`. */
-export const pushCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('push', argv, {
-    'insecure-registry': { type: 'string', multiple: true },
-    'chunk-size': { type: 'string' },
-    compression: { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const pushCommand: Command = withOptions(PUSH_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandLine('push', argv, PUSH_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `push: requires exactly 1 argument (NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild push --help'" });
   const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
@@ -51,6 +54,6 @@ export const pushCommand: Command = async (argv, ctx) => {
     client.close();
   }
   return 0;
-};
+});
 
 const STATUS = { exists: 'Layer already exists', mounted: 'Mounted from another repository', uploaded: 'Pushed' } as const;

@@ -1,6 +1,6 @@
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { renderError } from '../../ui/renderError.ts';
 import { openContainerDeps } from '../../containers/openContainerDeps.ts';
 import { removeContainer } from '../../containers/removeContainer.ts';
@@ -13,12 +13,14 @@ Remove containers (by name or id prefix): their layer, mounts and state.
 Options:
   -f, --force   stop a running container first (it is killed)`;
 
+const RM_OPTIONS = {
+  force: { type: 'boolean', short: 'f' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** rmCommand is `tsbuild rm`: each CONTAINER in turn; failures are reported and the rest still removed (exit 1). */
-export const rmCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('rm', argv, {
-    force: { type: 'boolean', short: 'f' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const rmCommand: Command = withOptions(RM_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('rm', argv, RM_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length === 0) throw new TsbuildError('USAGE', 'rm: requires at least 1 argument', { hint: "run 'tsbuild rm --help'" });
   const deps = await openContainerDeps(ctx.root);
@@ -33,4 +35,4 @@ export const rmCommand: Command = async (argv, ctx) => {
     }
   }
   return failed ? 1 : 0;
-};
+});

@@ -1,6 +1,6 @@
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { renderError } from '../../ui/renderError.ts';
 import { openStore } from '../../store/openStore.ts';
 import { ContainerStore } from '../../containers/ContainerStore.ts';
@@ -17,12 +17,14 @@ Options:
   -f, --force   remove a name a container's image needs, or by id an image with several
                 names or one a stopped container uses`;
 
+const RMI_OPTIONS = {
+  force: { type: 'boolean', short: 'f' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** rmiCommand is `tsbuild rmi`: each IMAGE in turn; failures are reported and the rest still removed (exit 1). */
-export const rmiCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('rmi', argv, {
-    force: { type: 'boolean', short: 'f' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const rmiCommand: Command = withOptions(RMI_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('rmi', argv, RMI_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length === 0) throw new TsbuildError('USAGE', 'rmi: requires at least 1 argument', { hint: "run 'tsbuild rmi --help'" });
   const store = await openStore(ctx.root);
@@ -38,4 +40,4 @@ export const rmiCommand: Command = async (argv, ctx) => {
     }
   }
   return failed ? 1 : 0;
-};
+});

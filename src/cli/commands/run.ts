@@ -1,6 +1,6 @@
-import type { CliContext, Command } from '../context.ts';
+import type { CliContext, Command, OptionSpec } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs, parseKeyValues } from '../args.ts';
+import { parseCommandArgs, parseKeyValues, walkOptions, withOptions } from '../args.ts';
 import { findImage } from '../../containers/findImage.ts';
 import { openContainerDeps } from '../../containers/openContainerDeps.ts';
 import { createContainer } from '../../containers/createContainer.ts';
@@ -52,33 +52,13 @@ const OPTIONS = {
  * neither an option nor an option's value (or after `--`). Everything from
  * there is IMAGE and the container's own command, never parsed as ours.
  */
-export function splitAtImage(argv: readonly string[], options: Readonly<Record<string, { type: string; short?: string }>>): { opts: string[]; rest: string[] } {
-  const takesValue = new Set<string>();
-  for (const [name, o] of Object.entries(options)) {
-    if (o.type !== 'string') continue;
-    takesValue.add(`--${name}`);
-    if (o.short) takesValue.add(`-${o.short}`);
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') return { opts: argv.slice(0, i), rest: argv.slice(i + 1) };
-    if (!a.startsWith('-') || a === '-') return { opts: argv.slice(0, i), rest: argv.slice(i) };
-    if (a.startsWith('--')) {
-      if (!a.includes('=') && takesValue.has(a)) i++;
-      continue;
-    }
-    // A short cluster (-ti, -e K=V, -eK=V): the first value-taking letter eats the rest, or the next argument.
-    for (let j = 1; j < a.length; j++) {
-      if (!takesValue.has(`-${a[j]}`)) continue;
-      if (j === a.length - 1) i++;
-      break;
-    }
-  }
-  return { opts: [...argv], rest: [] };
+export function splitAtImage(argv: readonly string[], options: OptionSpec): { opts: string[]; rest: string[] } {
+  const { end } = walkOptions(argv, options);
+  return { opts: argv.slice(0, end), rest: argv.slice(argv[end] === '--' ? end + 1 : end) };
 }
 
 /** runCommand is `tsbuild run`: create a container from IMAGE and run it in the foreground. */
-export const runCommand: Command = async (argv, ctx) => {
+export const runCommand: Command = withOptions(OPTIONS, async (argv, ctx) => {
   const { opts, rest } = splitAtImage(argv, OPTIONS);
   const { values } = parseCommandArgs('run', opts, OPTIONS, false);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
@@ -110,7 +90,7 @@ export const runCommand: Command = async (argv, ctx) => {
     return 0;
   }
   return runAttached(deps, c, ctx);
-};
+});
 
 /**
  * runAttached runs c in this process's foreground and returns its exit status;
@@ -144,13 +124,15 @@ Options:
   -a, --attach        run in the foreground (exit status is the container's)
       --runtime NAME  auto (default), runc or unshare`;
 
+const START_OPTIONS = {
+  attach: { type: 'boolean', short: 'a' },
+  runtime: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** startCommand is `tsbuild container start`: in the background, or in the foreground with -a. */
-export const startCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('container start', argv, {
-    attach: { type: 'boolean', short: 'a' },
-    runtime: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const startCommand: Command = withOptions(START_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('container start', argv, START_OPTIONS);
   if (values.help) { ctx.stdout.write(START_HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `container start: requires exactly 1 argument (CONTAINER), got ${positionals.length}`);
   const runtime = values.runtime ?? 'auto';
@@ -161,4 +143,4 @@ export const startCommand: Command = async (argv, ctx) => {
   if (c.state.status !== 'running') await startDetached(superviseArgv(ctx, c.id, runtime), c, deps.containers, ctx.env);
   ctx.stdout.write(`${positionals[0]}\n`);
   return 0;
-};
+});

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import type { Command } from '../context.ts';
+import { withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandLine } from './login.ts';
 
@@ -14,14 +15,16 @@ Options:
       --compression KIND with --format oci: gzip or zstd layers (default: as stored, plain tar);
                          the archive's manifests then differ from the store's, the image ids do not`;
 
+const SAVE_OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string' },
+  compression: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** saveCommand is `tsbuild save [-o FILE] [--format docker|oci] IMAGE...`. A file is written whole or not at all. */
-export const saveCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('save', argv, {
-    output: { type: 'string', short: 'o' },
-    format: { type: 'string' },
-    compression: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+export const saveCommand: Command = withOptions(SAVE_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandLine('save', argv, SAVE_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length === 0) throw new TsbuildError('USAGE', 'save: requires at least 1 IMAGE', { hint: "run 'tsbuild save --help'" });
   const format = values.format ?? 'docker';
@@ -64,4 +67,4 @@ export const saveCommand: Command = async (argv, ctx) => {
     throw e;
   }
   return 0;
-};
+});

@@ -1,6 +1,6 @@
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { openStore } from '../../store/openStore.ts';
 import { tagImage } from '../../store/images.ts';
 import { findImage } from '../../containers/findImage.ts';
@@ -10,9 +10,11 @@ const HELP = `usage: tsbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]
 
 Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE (a name or an id prefix).`;
 
+const TAG_OPTIONS = { help: { type: 'boolean', short: 'h' } } as const;
+
 /** tagCommand is `tsbuild tag SRC DST`: DST names the same manifest as SRC (an existing DST is moved). */
-export const tagCommand: Command = async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('tag', argv, { help: { type: 'boolean', short: 'h' } });
+export const tagCommand: Command = withOptions(TAG_OPTIONS, async (argv, ctx) => {
+  const { values, positionals } = parseCommandArgs('tag', argv, TAG_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length !== 2) throw new TsbuildError('USAGE', `tag: requires exactly 2 arguments (SOURCE_IMAGE TARGET_IMAGE), got ${positionals.length}`, { hint: "run 'tsbuild tag --help'" });
   const store = await openStore(ctx.root);
@@ -21,4 +23,4 @@ export const tagCommand: Command = async (argv, ctx) => {
   const desc = (await store.tags.get(positionals[0]!).catch(() => undefined)) ?? img.manifestDesc;
   await tagImage(store.tags, positionals[1]!, desc);
   return 0;
-};
+});

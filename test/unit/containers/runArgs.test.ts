@@ -7,7 +7,7 @@ const OPTS = {
   interactive: { type: 'boolean', short: 'i' },
   env: { type: 'string', short: 'e' },
   workdir: { type: 'string', short: 'w' },
-};
+} as const;
 
 describe('splitAtImage: run\'s options end at IMAGE; the command after it is never ours', () => {
   test.each([
