@@ -67,3 +67,23 @@ test('a failed step leaves its last log lines under the error; two running steps
   r.close();
   expect(s.isSpinning).toBe(false);
 });
+
+test('with a real ora on a terminal stream, the frame shows the step, its elapsed time and its log tail', async () => {
+  vi.useRealTimers();
+  const { default: ora } = await import('ora');
+  const { PassThrough } = await import('node:stream');
+  const out = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30, cursorTo: () => true, moveCursor: () => true, clearLine: () => true });
+  let text = '';
+  out.on('data', (d: Buffer) => (text += d.toString()));
+  const r = new TtyRenderer(ora({ stream: out as unknown as NodeJS.WriteStream, isEnabled: true, discardStdin: false }));
+  const now = Date.now();
+  r.emit({ type: 'build.start', total: 3, at: now });
+  r.emit({ type: 'step.start', step: run, at: now - 1_500 });
+  r.emit({ type: 'step.log', step: run, stream: 'stdout', text: 'compiling main.c\n', at: now });
+  await new Promise((res) => setTimeout(res, 350));
+  r.emit({ type: 'step.done', step: run, ms: 1_900, at: Date.now() });
+  r.close();
+  expect(text).toMatch(/\[2\/3\] RUN make {2}(1\.[5-9]|[2-9]\.)\d+s/); // started 1.5 s before
+  expect(text).toContain('    │ compiling main.c');
+  expect(text).toContain('✔ [2/3] RUN make  1.90s');
+});
