@@ -7,7 +7,7 @@ import { isErrno } from '../core/errors.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { ContentStore } from '../store/types.ts';
-import { compress, compressedMediaType, type LayerCompression } from './compression.ts';
+import { compressFile, compressedMediaType, type LayerCompression } from './compression.ts';
 
 export { GZIP_LEVEL } from './compressionGzip.ts';
 
@@ -80,7 +80,7 @@ export async function compressToStore(
 ): Promise<CompressedRecord> {
   const w = await store.writer();
   try {
-    const src = compress(kind, store.open(layer.digest));
+    const src = compressFile(kind, store.path(layer.digest));
     if (also) {
       also.once('close', () => src.unpipe(also));
       src.pipe(also);

@@ -1,10 +1,11 @@
+import { createReadStream } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { TsbuildError } from '../core/errors.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
 import { zstdCompress, zstdDecompress } from '../sys/zstd.ts';
-import { gzipStream } from './compressionGzip.ts';
+import { gzipFile, gzipStream } from './compressionGzip.ts';
 
 /** LayerCompression is how push and save compress a layer stored as a plain tar. */
 export type LayerCompression = 'gzip' | 'zstd';
@@ -38,6 +39,16 @@ export function compress(kind: LayerCompression, input: Readable): Readable {
       return gzipStream(input);
     case 'zstd':
       return zstdCompress(input);
+  }
+}
+
+/** compressFile is compress of a file's bytes (the same output); gzip reads it into reused buffers (gzipFile). */
+export function compressFile(kind: LayerCompression, path: string): Readable {
+  switch (kind) {
+    case 'gzip':
+      return gzipFile(path);
+    case 'zstd':
+      return zstdCompress(createReadStream(path, { highWaterMark: 1 << 20 }));
   }
 }
 

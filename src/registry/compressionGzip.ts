@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import zlib, { constants } from 'node:zlib';
@@ -62,35 +63,89 @@ function deflateRaw(data: Buffer, opts: zlib.ZlibOptions): Promise<Buffer[]> {
  * gives the same blob on any machine, whatever the number of CPUs.
  */
 export function gzipStream(input: Readable, opts: { concurrency?: number } = {}): Readable {
-  const inFlight = Math.max(2, (opts.concurrency ?? availableParallelism()) + 1);
-  return Readable.from(gzipChunks(input, inFlight), { objectMode: false });
+  return Readable.from(gzipChunks(chunksOf(input, GZIP_BLOCK), inFlightFor(opts), () => undefined, () => {
+    if (!input.destroyed) input.destroy();
+  }), { objectMode: false });
 }
 
-async function* gzipChunks(input: Readable, inFlight: number): AsyncGenerator<Buffer> {
+/**
+ * gzipFile is gzipStream of a file's bytes (the same output), read block by block
+ * into a few buffers that are used again once their block is deflated and has
+ * primed the next one. A fresh 1 MiB buffer per read, as a file stream makes, cost
+ * 15 % of the CPU of compressing a 336 MB layer (its page faults and GC).
+ */
+export function gzipFile(path: string, opts: { concurrency?: number } = {}): Readable {
+  const pool: Buffer[] = [];
+  let close = () => undefined as unknown;
+  async function* blocks(): AsyncGenerator<Buffer> {
+    const fh = await open(path, 'r');
+    close = () => fh.close().catch(() => undefined);
+    const read = async (): Promise<Buffer> => {
+      const buf = pool.pop() ?? Buffer.allocUnsafe(GZIP_BLOCK);
+      let n = 0;
+      // Fill the whole block (a short read is not the end), so blocks are cut where gzipStream cuts them.
+      while (n < buf.length) {
+        const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+      }
+      return buf.subarray(0, n);
+    };
+    // One block read ahead, as a file stream does, so the next block is there when asked for.
+    let next = read();
+    for (;;) {
+      const block = await next;
+      if (block.length === GZIP_BLOCK) {
+        next = read();
+        next.catch(() => undefined); // awaited on the next round; a consumer that stopped early never awaits it
+      }
+      if (block.length) yield block;
+      if (block.length < GZIP_BLOCK) return;
+    }
+  }
+  return Readable.from(gzipChunks(blocks(), inFlightFor(opts), (b) => pool.push(Buffer.from(b.buffer, b.byteOffset, GZIP_BLOCK)), () => close()), { objectMode: false });
+}
+
+function inFlightFor(opts: { concurrency?: number }): number {
+  return Math.max(2, (opts.concurrency ?? availableParallelism()) + 1);
+}
+
+/**
+ * gzipChunks deflates blocks (GZIP_BLOCK bytes each, the last one shorter) in
+ * parallel and yields the gzip member in order. release gets a block back once
+ * nothing reads it any more: its own deflate and the next block's (which it
+ * primes) are done. done runs when the generator ends, however it ends.
+ */
+async function* gzipChunks(blocks: AsyncIterable<Buffer>, inFlight: number, release: (b: Buffer) => void, done: () => unknown): AsyncGenerator<Buffer> {
   yield HEADER;
   let crc = 0;
   let size = 0;
   let prev: Buffer | undefined;
   let cur: Buffer | undefined;
-  const pending: Promise<Buffer[]>[] = [];
+  const pending: { out: Promise<Buffer[]>; dict: Buffer | undefined }[] = [];
   const start = (block: Buffer, last: boolean) => {
-    const p = deflateBlock(block, prev, last);
-    p.catch(() => undefined); // awaited in order below; this only keeps a later failure from going unhandled
-    pending.push(p);
+    const out = deflateBlock(block, prev, last);
+    out.catch(() => undefined); // awaited in order below; this only keeps a later failure from going unhandled
+    pending.push({ out, dict: prev });
     prev = block;
   };
+  const next = async function* () {
+    const p = pending.shift()!;
+    yield* await p.out;
+    if (p.dict) release(p.dict);
+  };
   try {
-    for await (const block of chunksOf(input, GZIP_BLOCK)) {
+    for await (const block of blocks) {
       if (cur) start(cur, false);
       cur = block;
       crc = crc32(block, crc);
       size = (size + block.length) % 2 ** 32;
-      while (pending.length >= inFlight) yield* await pending.shift()!;
+      while (pending.length >= inFlight) yield* next();
     }
     start(cur ?? Buffer.alloc(0), true);
-    while (pending.length) yield* await pending.shift()!;
+    while (pending.length) yield* next();
   } finally {
-    if (!input.destroyed) input.destroy();
+    await done();
   }
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);

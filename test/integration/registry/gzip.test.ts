@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { sha256Of } from '../../../src/core/digest.ts';
-import { GZIP_BLOCK, gzipStream } from '../../../src/registry/compressionGzip.ts';
+import { GZIP_BLOCK, gzipFile, gzipStream } from '../../../src/registry/compressionGzip.ts';
 
 async function gzip(data: Buffer, concurrency?: number, piece = 65_536): Promise<Buffer> {
   const pieces: Buffer[] = [];
@@ -51,6 +54,24 @@ describe('parallel gzip (pigz-style blocks)', () => {
     expect((await gzip(rnd)).length).toBeLessThan(rnd.length * 1.01);
     const t = text(3 * GZIP_BLOCK);
     expect((await gzip(t)).length).toBeLessThan(t.length / 10);
+  });
+
+  test('gzipFile (reused read buffers) gives the bytes gzipStream gives, whatever the size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsbuild-gzipfile-'));
+    try {
+      // Empty, exactly 2 blocks, and 7 mixed blocks and a bit: enough for buffers to go round the pool several times.
+      const mixed = Buffer.concat([cases[4]![1], randomBytes(GZIP_BLOCK), text(2 * GZIP_BLOCK + 17)]);
+      for (const [i, data] of [Buffer.alloc(0), text(2 * GZIP_BLOCK), mixed].entries()) {
+        const file = join(dir, `in-${i}`);
+        writeFileSync(file, data);
+        const chunks: Buffer[] = [];
+        for await (const c of gzipFile(file, { concurrency: 1 })) chunks.push(c as Buffer);
+        expect(Buffer.concat(chunks).equals(await gzip(data)), `case ${i}`).toBe(true);
+      }
+      await expect((async () => { for await (const _ of gzipFile(join(dir, 'missing'))) { /* none */ } })()).rejects.toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an input error ends the stream with that error', async () => {
