@@ -1,8 +1,8 @@
 import { mkdir, readFile, rename, writeFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { hexOf, isDigest, type Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
+import { tmpName } from '../store/atomicFile.ts';
 import type { CacheRecord } from './types.ts';
 
 /**
@@ -14,6 +14,7 @@ import type { CacheRecord } from './types.ts';
 export class CacheStore {
   readonly #dir: string;
   readonly #tmp: string;
+  #dirs: Promise<unknown> | undefined;
 
   constructor(root: string) {
     this.#dir = join(root, 'cache', 'keys');
@@ -33,9 +34,9 @@ export class CacheStore {
 
   /** put records rec atomically (last writer wins; records for one key are interchangeable). */
   async put(rec: CacheRecord): Promise<void> {
-    await mkdir(this.#dir, { recursive: true });
-    await mkdir(this.#tmp, { recursive: true });
-    const tmp = join(this.#tmp, `cache-${randomBytes(6).toString('hex')}`);
+    this.#dirs ??= Promise.all([mkdir(this.#dir, { recursive: true }), mkdir(this.#tmp, { recursive: true })]);
+    await this.#dirs;
+    const tmp = tmpName(this.#tmp, 'cache');
     await writeFile(tmp, JSON.stringify(rec));
     await rename(tmp, join(this.#dir, hexOf(rec.key)));
   }

@@ -27,7 +27,7 @@ export interface ActiveSnapshot {
   commit(opts?: CommitOptions): Promise<LayerBlob | null>;
   /**
    * remove unmounts and deletes everything of this snapshot; with later, the unmounted
-   * directory is handed to later.remove to delete instead (see solver/deferredRemoval.ts).
+   * directory is handed to later.remove to delete instead (see solver/backgroundWork.ts).
    */
   remove(later?: { remove(path: string): void }): Promise<void>;
 }

@@ -42,7 +42,8 @@ export async function cachedLayerStep(s: StageState, sc: StepContext, key: Diges
     const layer = await produce();
     const created = sc.created();
     const rec = { key, layer, created, createdBy };
-    await sc.deps.cache.put(rec);
+    // Nothing later in this build reads the record back: it is written while the next step runs.
+    sc.background.track(sc.deps.cache.put(rec));
     sc.record(rec);
     finishLayerStep(next, created, createdBy, layer);
     sc.counters.ran++;

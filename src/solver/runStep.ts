@@ -150,7 +150,7 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
   } finally {
     await releaseMounts();
     // dir (the snapshot's, holding state/ and the scripts) goes once the build ends.
-    await active.remove(sc.trash);
+    await active.remove(sc.background);
   }
 }
 

@@ -13,7 +13,7 @@ import { workdirStep } from './workdirStep.ts';
 import type { BuildOptions, BuildResult, FileSource, SolverDeps } from './types.ts';
 import type { CacheRecord } from '../cache/types.ts';
 import { ensureBlobs } from './layers.ts';
-import { DeferredRemoval } from './deferredRemoval.ts';
+import { BackgroundWork } from './backgroundWork.ts';
 
 /** StepContext is what a layer-producing step needs from the build around it. */
 export interface StepContext {
@@ -31,8 +31,8 @@ export interface StepContext {
   counters: { cached: number; ran: number };
   /** record notes a cache record this build used or made (for --cache-to). */
   record: (rec: CacheRecord) => void;
-  /** Deletes the build's scratch directories in the background; drained before solve returns. */
-  trash: DeferredRemoval;
+  /** Scratch-dir removal and cache record writes, off the critical path; drained before solve returns. */
+  background: BackgroundWork;
 }
 
 /**
@@ -50,9 +50,9 @@ export async function solve(parsed: ParseResult, deps: SolverDeps, opts: BuildOp
   let ctxSource: Promise<FileSource> | undefined;
   const counters = { cached: 0, ran: 0 };
   const records: BuildResult['records'] = [];
-  const trash = new DeferredRemoval();
+  const background = new BackgroundWork();
   const base = {
-    deps, opts, plan, counters, trash,
+    deps, opts, plan, counters, background,
     limit: <T>(fn: () => Promise<T>) => limit(fn),
     stageResult: (i: number) => results.get(i) ?? Promise.reject(new TsbuildError('INTERNAL', `stage ${i} is not part of this build`)),
     context: () => (ctxSource ??= deps.files.context()),
@@ -75,10 +75,10 @@ export async function solve(parsed: ParseResult, deps: SolverDeps, opts: BuildOp
   } finally {
     await Promise.allSettled(results.values());
     if (ctxSource) await (await ctxSource.catch(() => undefined))?.close();
-    await trash.drain();
     // One flush for all the snapshots the build made (step mounts are volatile); a failed
     // build's snapshots are reused by the next build too.
-    // A failed sync is reported, unless the build's own error is already on its way.
+    // A failed cache write or sync is reported, unless the build's own error is already on its way.
+    await background.drain().catch((e: unknown) => { if (solved) throw e; });
     await deps.snapshotter.sync().catch((e: unknown) => { if (solved) throw e; });
   }
 }
