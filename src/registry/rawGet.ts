@@ -165,6 +165,12 @@ class Body {
     const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '');
     if (!m) throw Object.assign(new Error(`bad status line ${JSON.stringify(statusLine?.slice(0, 80))}`), { code: 'EPROTO' });
     this.#status = Number(m[1]);
+    if (this.#status >= 100 && this.#status < 200) {
+      // An interim answer (103 Early Hints, a stray 100 Continue): the real one follows, as node:http skips them too.
+      this.#head = [];
+      this.#headLen = 0;
+      return this.#readHead(view.subarray(end + 4 - prev));
+    }
     const headers: Record<string, string> = {};
     for (const line of lines) {
       const i = line.indexOf(':');
@@ -244,7 +250,7 @@ class Body {
 
 /** framing says how a response's body ends (RFC 9112 §6.3, for a GET). */
 function framing(status: number, headers: Record<string, string>): Framing {
-  if (status === 204 || status === 304 || (status >= 100 && status < 200)) return { kind: 'length', left: 0 };
+  if (status === 204 || status === 304) return { kind: 'length', left: 0 };
   if (/(^|,)\s*chunked\s*$/i.test(headers['transfer-encoding'] ?? '')) return { kind: 'chunked' };
   const cl = headers['content-length'];
   if (cl !== undefined) {

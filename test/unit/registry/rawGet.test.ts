@@ -71,6 +71,8 @@ describe('getInto', () => {
           return { parts: [Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\n`), body.subarray(0, 70000)], piece: 7 };
         case '/chunked':
           return { parts: [Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'), ...chunked(body, 100_003)], piece: 65_521 };
+        case '/early-hints': // an interim 103 first, in the same read as the real head and the body's start
+          return { parts: [Buffer.from(`HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body], piece: 40_000 };
         case '/close':
           return { parts: [Buffer.from('HTTP/1.0 200 OK\r\n\r\n'), body] };
         case '/cut':
@@ -90,6 +92,7 @@ describe('getInto', () => {
     ['/length-tiny-reads', body.subarray(0, 70000)], // the head and body arrive 7 bytes at a time
     ['/chunked', body], // chunk boundaries fall anywhere in a read
     ['/close', body], // no length: the body ends with the connection
+    ['/early-hints', body], // a 1xx answer before the real one is skipped
   ])('%s: the sink gets exactly the body', async (path, want) => {
     const s = sink();
     const res = await getInto({ method: 'GET', url: url(path) }, s.w);
