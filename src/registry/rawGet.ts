@@ -68,6 +68,13 @@ export function getInto(req: HttpRequest, into: Writable): Promise<RawResponse> 
     });
     socket.on('close', () => fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
     body.abort = (e) => socket.destroy(e);
+    // A failing sink also emits 'error'; it is reported through done, never left unhandled.
+    const intoError = (e: Error) => {
+      socket.destroy(e);
+      body.sinkFailed(e);
+    };
+    into.on('error', intoError);
+    done.then(() => into.off('error', intoError), () => into.off('error', intoError));
     const signal = req.signal;
     if (signal) {
       if (signal.aborted) socket.destroy(signal.reason as Error);
@@ -105,6 +112,7 @@ class Body {
   #framing: Framing | undefined;
   #chunk = new ChunkedDecoder();
   #ended = false;
+  #settled = false;
   #kept = 0;
   #pool: Buffer[] = Array.from({ length: POOL }, () => Buffer.allocUnsafe(READ_SIZE));
   #cur: Buffer | undefined;
@@ -144,10 +152,23 @@ class Body {
     return Object.assign(new Error(this.#framing ? 'connection closed before the end of the body' : 'connection closed before a response'), { code: 'ECONNRESET' });
   }
 
+  /** fail stops the body with a transport error; once the body is complete there is none (the close after it). */
   fail(e: Error): void {
     if (this.#ended) return;
     this.#ended = true;
     this.readable.destroy(e);
+    this.#settle(e);
+  }
+
+  /** sinkFailed fails done with the sink's error, even after the whole body was read (writes may still be pending). */
+  sinkFailed(e: Error): void {
+    this.#ended = true;
+    this.#settle(e);
+  }
+
+  #settle(e?: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
     this.onEnd(e);
   }
 
@@ -230,8 +251,9 @@ class Body {
     this.into.write(buf.subarray(0, len), (e) => {
       this.#inSink--;
       this.#pool.push(buf);
-      if (e) { this.abort(e); this.fail(e); return; }
-      if (this.#ended && this.#inSink === 0) this.onEnd();
+      // A sink that fails after the whole body was read still fails done.
+      if (e) { this.abort(e); this.sinkFailed(e); return; }
+      if (this.#ended && this.#inSink === 0) this.#settle();
       if (this.#paused) {
         this.#paused = false;
         this.resume();
@@ -244,7 +266,7 @@ class Body {
     this.#ended = true;
     this.readable.end();
     this.#flush();
-    if (this.#inSink === 0) this.onEnd();
+    if (this.#inSink === 0) this.#settle();
   }
 }
 

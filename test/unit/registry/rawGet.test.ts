@@ -67,6 +67,8 @@ describe('getInto', () => {
       switch (path) {
         case '/length':
           return { parts: [Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nContent-Type: application/octet-stream\r\n\r\n`), body] };
+        case '/length-1.5m':
+          return { parts: [Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${1.5 * (1 << 20)}\r\n\r\n`), body.subarray(0, 1.5 * (1 << 20))] };
         case '/length-tiny-reads':
           return { parts: [Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\n`), body.subarray(0, 70000)], piece: 7 };
         case '/chunked':
@@ -107,6 +109,16 @@ describe('getInto', () => {
     const res = await getInto({ method: 'GET', url: url('/length') }, s.w);
     await res.done;
     expect(s.digest()).toBe(hex(body));
+  });
+
+  test.each([
+    ['/length', 2], // in the middle of the body
+    ['/length-1.5m', 2], // at the last write, after the whole body was read
+  ])('%s: a sink failing at write %i fails done with its error (never unhandled)', async (path, failAt) => {
+    let n = 0;
+    const w = new Writable({ write(_c, _e, cb) { cb(++n === failAt ? new Error('disk full') : null); } });
+    const res = await getInto({ method: 'GET', url: url(path) }, w);
+    await expect(res.done).rejects.toThrow('disk full');
   });
 
   test('a non-200 body is the response body, not the sink', async () => {
