@@ -77,8 +77,13 @@ export function getInto(req: HttpRequest, into: Writable): Promise<RawResponse> 
     done.then(() => into.off('error', intoError), () => into.off('error', intoError));
     const signal = req.signal;
     if (signal) {
-      if (signal.aborted) socket.destroy(signal.reason as Error);
-      else signal.addEventListener('abort', () => socket.destroy(signal.reason as Error), { once: true });
+      const onAbort = () => socket.destroy(signal.reason as Error);
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        // One listener per download on a signal that lives as long as the command: removed with the connection.
+        socket.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
     }
   });
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -155,6 +156,18 @@ describe('getInto', () => {
     const err = await send({ method: 'GET', url: new URL('http://127.0.0.1:1/x'), into: sink().w }, agents).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     agents.destroy();
+  });
+
+  test('an abort signal ends a download; finished downloads leave no listener on it', async () => {
+    const ac = new AbortController();
+    const s = sink(5);
+    for (let i = 0; i < 12; i++) await (await getInto({ method: 'GET', url: url('/length-1.5m'), signal: ac.signal }, sink().w)).done;
+    // The last connection's close may come a moment after its done.
+    for (let i = 0; i < 100 && getEventListeners(ac.signal, 'abort').length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    const res = await getInto({ method: 'GET', url: url('/length'), signal: ac.signal }, s.w);
+    ac.abort(new Error('stop'));
+    await expect(res.done).rejects.toThrow('stop');
   });
 
   test('a header value with a line break is refused', async () => {
