@@ -8,6 +8,9 @@ import { findExecutable, withHome } from './processEnv.ts';
 import { coveringMount, ensureCwd, ensureMountPoint, mountPointKind, prepareMountPoints } from './mountPoints.ts';
 import { allMounts, MASKED_PATHS, READONLY_PATHS, type RuntimeMount } from './runtimeSpec.ts';
 import { fstab, unshareArgv, type FstabEntry } from './unshareSetup.ts';
+import { launchRun } from './launchRun.ts';
+import { launchServerAvailable } from '../sys/launchServer.ts';
+import type { Writable } from 'node:stream';
 import type { Executor, ExitStatus, RunSpec } from './types.ts';
 import { ABORTED, waitOrAbort } from './waitOrAbort.ts';
 
@@ -15,6 +18,14 @@ import { ABORTED, waitOrAbort } from './waitOrAbort.ts';
 export interface UnshareExecutorOptions {
   /** Host binaries to use instead of the ones found in /usr/bin, /usr/sbin, /bin, /sbin. */
   tools?: HostTools;
+  /**
+   * How the container is started: `perl` through the long-lived launch server (one
+   * fork of a small perl, no exec before the command), `chain` through the util-linux
+   * exec chain, `auto` (the default) perl where it is there. Runs with inherited or
+   * streamed stdin, or inherited stdout/stderr, always take the chain: the launch
+   * server reaches a container only through its FIFOs.
+   */
+  launcher?: 'auto' | 'perl' | 'chain';
 }
 
 /**
@@ -27,9 +38,11 @@ export interface UnshareExecutorOptions {
 export class UnshareExecutor implements Executor {
   readonly name = 'unshare' as const;
   #tools: Promise<HostTools> | undefined;
+  readonly #launcher: 'auto' | 'perl' | 'chain';
 
   constructor(opts: UnshareExecutorOptions = {}) {
     if (opts.tools) this.#tools = Promise.resolve(opts.tools);
+    this.#launcher = opts.launcher ?? 'auto';
   }
 
   /** run has RuncExecutor.run's contract: exit status, createdStubs, RUNTIME errors, ABORTED after an abort. */
@@ -38,7 +51,8 @@ export class UnshareExecutor implements Executor {
       throw new TsbuildError('RUNTIME', 'a terminal needs inherited stdin, stdout and stderr', { hint: 'run -t only from a terminal' });
     }
     if (spec.signal?.aborted) return { ...ABORTED };
-    const tools = await this.#hostTools();
+    const perl = this.#usePerl(spec);
+    const tools = perl ? undefined : await this.#hostTools();
     try {
       // Small local writes are synchronous: cheaper than thread-pool round trips on every step.
       mkdirSync(spec.stateDir, { recursive: true });
@@ -53,17 +67,16 @@ export class UnshareExecutor implements Executor {
       const root = join(spec.stateDir, 'root');
       mkdirSync(root);
       const entries = await fstabEntries(spec, mounts, targets, root);
-      writeFileSync(join(spec.stateDir, 'fstab'), fstab(entries));
-      const argv = unshareArgv(tools, {
-        stateDir: spec.stateDir, root, hostname, network: spec.network, env, cwd: spec.process.cwd, args: spec.process.args,
-        uid: spec.process.uid, gid: spec.process.gid, additionalGids: spec.process.additionalGids ?? [],
-      });
-      const child = unshareRun(argv, { stdin: spec.stdin, stdout: spec.stdout, stderr: spec.stderr });
-      // Killing the pid namespace's init kills all of it; before unshare has forked, kill unshare itself
-      // (its --kill-child takes along a child forked meanwhile).
-      const status = await waitOrAbort(child, spec.signal, async () => {
-        if ((await killPidNamespace(child.pid)) === 0) child.kill('SIGKILL');
-      });
+      let status: ExitStatus;
+      if (!tools) {
+        status = await launchRun({
+          id: spec.id, stateDir: spec.stateDir, root, hostname, network: spec.network, env, cwd: spec.process.cwd, args: spec.process.args,
+          uid: spec.process.uid, gid: spec.process.gid, additionalGids: spec.process.additionalGids ?? [], entries,
+          stdout: spec.stdout as Writable, stderr: spec.stderr as Writable, signal: spec.signal,
+        });
+      } else {
+        status = await this.#chainRun(spec, tools, { root, hostname, env, entries });
+      }
       if (status.exitCode === 125 && existsSync(join(spec.stateDir, 'setup.failed'))) {
         const err = existsSync(join(spec.stateDir, 'setup.err')) ? readFileSync(join(spec.stateDir, 'setup.err'), 'utf8') : '';
         throw new TsbuildError('RUNTIME', `unshare ${spec.id}: container setup failed: ${err.trim().split('\n').pop() ?? 'unknown error'}`);
@@ -72,6 +85,32 @@ export class UnshareExecutor implements Executor {
     } finally {
       if (!spec.keepStateDir) rmSync(spec.stateDir, { recursive: true, force: true });
     }
+  }
+
+  /** usePerl decides the launcher for this run (see UnshareExecutorOptions.launcher). */
+  #usePerl(spec: RunSpec): boolean {
+    if (this.#launcher === 'chain') return false;
+    const streams = spec.stdout !== 'inherit' && spec.stderr !== 'inherit' && (spec.stdin === undefined || spec.stdin === 'ignore') && !spec.process.terminal;
+    if (!streams) return false;
+    if (launchServerAvailable()) return true;
+    if (this.#launcher === 'perl') throw new TsbuildError('RUNTIME', 'unshare executor: the perl launch server is not available', { hint: 'install perl-base' });
+    return false;
+  }
+
+  /** chainRun starts the container through the util-linux exec chain (unshareArgv). */
+  async #chainRun(spec: RunSpec, tools: HostTools, p: { root: string; hostname: string; env: string[]; entries: FstabEntry[] }): Promise<ExitStatus> {
+    const { root, hostname, env, entries } = p;
+    writeFileSync(join(spec.stateDir, 'fstab'), fstab(entries));
+    const argv = unshareArgv(tools, {
+      stateDir: spec.stateDir, root, hostname, network: spec.network, env, cwd: spec.process.cwd, args: spec.process.args,
+      uid: spec.process.uid, gid: spec.process.gid, additionalGids: spec.process.additionalGids ?? [],
+    });
+    const child = unshareRun(argv, { stdin: spec.stdin, stdout: spec.stdout, stderr: spec.stderr });
+    // Killing the pid namespace's init kills all of it; before unshare has forked, kill unshare itself
+    // (its --kill-child takes along a child forked meanwhile).
+    return waitOrAbort(child, spec.signal, async () => {
+      if ((await killPidNamespace(child.pid)) === 0) child.kill('SIGKILL');
+    });
   }
 
   #hostTools(): Promise<HostTools> {

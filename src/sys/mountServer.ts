@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { syscallNumbers } from './syscalls.ts';
 
 /**
  * The mount server is one long-lived `perl` (perl-base, in every Debian and Ubuntu
@@ -26,11 +27,6 @@ while (defined(my $line = <STDIN>)) {
   if ($r == 0) { print "0\n"; } else { printf "E %d %s\n", $! + 0, "$!"; }
 }`;
 
-/** Linux system call numbers of mount, umount2 and syncfs, per Node architecture name. */
-const SYSCALLS: Readonly<Record<string, readonly [number, number, number]>> = {
-  x64: [165, 166, 306],
-  arm64: [40, 39, 267],
-};
 
 /** MS_BIND and MNT_DETACH, from <sys/mount.h>. */
 export const MS_BIND = 4096;
@@ -113,9 +109,9 @@ let disabled = false;
  */
 export async function mountCall(op: 'mount' | 'umount' | 'syncfs', cwd: string, args: readonly string[]): Promise<SyscallResult | null> {
   if (disabled) return null;
-  const numbers = SYSCALLS[process.arch];
-  if (!numbers) return null;
-  shared ??= new MountServer('/usr/bin/perl', numbers);
+  const n = syscallNumbers();
+  if (!n) return null;
+  shared ??= new MountServer('/usr/bin/perl', [n.mount, n.umount2, n.syncfs]);
   const r = await shared.call([op, cwd, ...args]);
   if (!r.ok && r.errno === -1) {
     disabled = true;

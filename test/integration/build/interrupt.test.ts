@@ -45,16 +45,17 @@ test.each(['SIGINT', 'SIGTERM'] as const)('%s during a RUN leaves no mount, cont
   await ok(['--root', t.root, 'build', '--progress=quiet', ctx]);
 });
 
-test('a SIGKILL during a RUN takes the container along; the next build unmounts and removes what the dead build left', async () => {
-  const marker = 'sleep 437';
+// The kernel clears a death signal when credentials change: a step as another user must die all the same.
+test.each([['root', ''], ['another user', 'USER 1000:1000\n']])('a SIGKILL during a RUN as %s takes the container along; the next build unmounts and removes what the dead build left', async (_who, user) => {
+  const marker = `sleep 43${user ? 8 : 7}`;
   const ctx = mkdtempSync(join(t.dir, 'ctx-'));
-  writeFileSync(join(ctx, 'Buildfile'), `FROM busybox\nRUN ${marker}\n`);
+  writeFileSync(join(ctx, 'Buildfile'), `FROM busybox\n${user}RUN ${marker}\n`);
   const child = spawn(process.execPath, [BIN, '--root', t.root, 'build', '--progress=json', ctx], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
   for (let i = 0; i < 100 && sleepers(marker) === 0; i++) await new Promise((r) => setTimeout(r, 100));
   expect(sleepers(marker), 'the RUN started').toBeGreaterThan(0);
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('close', resolve));
-  // The container dies with tsbuild (unshare's death signal, then its --kill-child); its overlay and run dir stay.
+  // The container dies with tsbuild (death signals down to its init); its overlay and run dir stay.
   for (let i = 0; i < 50 && sleepers(marker) > 0; i++) await new Promise((r) => setTimeout(r, 100));
   expect(sleepers(marker), 'the container outlived tsbuild').toBe(0);
   expect(mountsUnder(t.root).length, 'the dead build\'s overlay').toBeGreaterThan(0);
