@@ -9,13 +9,14 @@ export interface SyscallNumbers {
   setgroups: number;
   setresgid: number;
   setresuid: number;
+  mknodat: number;
 }
 
 const TABLE: Readonly<Record<string, SyscallNumbers>> = {
   // arch/x86/entry/syscalls/syscall_64.tbl
-  x64: { mount: 165, umount2: 166, syncfs: 306, unshare: 272, sethostname: 170, prctl: 157, setgroups: 116, setresgid: 119, setresuid: 117 },
+  x64: { mount: 165, umount2: 166, syncfs: 306, unshare: 272, sethostname: 170, prctl: 157, setgroups: 116, setresgid: 119, setresuid: 117, mknodat: 259 },
   // include/uapi/asm-generic/unistd.h
-  arm64: { mount: 40, umount2: 39, syncfs: 267, unshare: 97, sethostname: 161, prctl: 167, setgroups: 159, setresgid: 149, setresuid: 147 },
+  arm64: { mount: 40, umount2: 39, syncfs: 267, unshare: 97, sethostname: 161, prctl: 167, setgroups: 159, setresgid: 149, setresuid: 147, mknodat: 33 },
 };
 
 /** syscallNumbers gives this machine's numbers, or undefined on an architecture we have no table for. */

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { UnshareExecutor } from '../../../src/executor/UnshareExecutor.ts';
 import { isRoot } from '../../helpers/rootfs.ts';
-import { executorSuite, run, Sandbox } from './executor.suite.ts';
+import { executorSuite, processesWith, run, Sandbox } from './executor.suite.ts';
+import { perlServer } from '../../../src/sys/perlServer.ts';
 
 describe.runIf(isRoot)('UnshareExecutor', () => {
   describe('conformance, util-linux chain', () => executorSuite(() => new UnshareExecutor({ launcher: 'chain' })));
@@ -63,5 +64,28 @@ describe.runIf(isRoot)('UnshareExecutor', () => {
       await expect(run(ex, s)).rejects.toMatchObject({ code: 'RUNTIME', message: expect.stringMatching(/container setup failed: mount .*\/mnt\/x: Invalid argument$/) });
       expect(existsSync(s.stateDir)).toBe(false);
     });
+  });
+
+  // Last in this file: the process-wide server stays dead, later runs take the chain.
+  test('when the perl server dies, a running container dies with it and run() fails as a RUNTIME error', async () => {
+    const box = new Sandbox();
+    try {
+      const ex = new UnshareExecutor({ launcher: 'perl' });
+      const marker = 'sleep 1234';
+      const s = box.spec(box.rootfs(), ['/bin/sh', '-c', `${marker}; echo late`]);
+      const p = run(ex, s);
+      for (let i = 0; i < 100 && processesWith(marker).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(processesWith(marker).length, 'the container started').toBeGreaterThan(0);
+      process.kill(perlServer()!.pid, 'SIGKILL');
+      await expect(p).rejects.toMatchObject({ code: 'RUNTIME', message: expect.stringContaining('perl server exited') });
+      for (let i = 0; i < 100 && processesWith(marker).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(processesWith(marker)).toEqual([]);
+      expect(existsSync(s.stateDir)).toBe(false);
+      expect(perlServer()).toBeUndefined();
+      const r = await run(new UnshareExecutor(), box.spec(box.rootfs(), ['/bin/echo', 'chain']));
+      expect(r).toMatchObject({ status: { exitCode: 0 }, stdout: 'chain\n' });
+    } finally {
+      box.cleanup();
+    }
   });
 });
