@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { hexOf, type DiffID } from '../core/digest.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { tmpName } from '../store/atomicFile.ts';
-import { syncFs } from '../sys/mount.ts';
+import { syncFsLater } from '../sys/mount.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CommitDirOptions, LayerAdopter } from './dirLayer.ts';
 import { OverlayActive } from './OverlayActive.ts';
@@ -38,8 +39,8 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   /** Snapshots seen installed by this process: they are immutable and never removed, so one check is enough. */
   readonly #present = new Set<string>();
   readonly #volatile: boolean;
-  /** Snapshots were installed since the last sync(). */
-  #dirty = false;
+  /** `unsynced` markers of the snapshots installed since the last sync(). */
+  #unsynced: string[] = [];
 
   constructor(opts: OverlaySnapshotterOptions) {
     this.snapshotsDir = join(opts.root, 'snapshots');
@@ -48,10 +49,16 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     this.#volatile = opts.volatileMounts ?? false;
   }
 
+  /**
+   * sync makes the snapshots installed so far durable without waiting for the disk: a
+   * detached process syncs the file system, then deletes their `unsynced` markers. Until
+   * then a snapshot is trusted only within the boot that made it (see has()).
+   */
   async sync(): Promise<void> {
-    if (!this.#dirty) return;
-    this.#dirty = false;
-    await syncFs(this.snapshotsDir);
+    if (this.#unsynced.length === 0) return;
+    const done = this.#unsynced;
+    this.#unsynced = [];
+    await syncFsLater(this.snapshotsDir, done);
   }
 
   /** snapshotName is the directory name of a layer under ROOT/snapshots. */
@@ -69,17 +76,23 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     return join(this.snapshotsDir, OverlaySnapshotter.lowerdir(diffID));
   }
 
+  /**
+   * has tells whether the layer is extracted. A snapshot whose `unsynced` marker names
+   * another boot was never made durable before the machine went down, so its files may
+   * be torn: it is removed (and extracted again from its blob by whoever needs it).
+   */
   async has(diffID: DiffID): Promise<boolean> {
     if (this.#present.has(diffID)) return true;
     const dir = join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID));
-    let recorded: string;
-    try {
-      recorded = (await readFile(join(dir, 'diffid'), 'utf8')).trim();
-    } catch (e) {
-      if (isErrno(e, 'ENOENT')) return false;
-      throw e;
+    const [recorded, unsynced] = await Promise.all([readIfExists(join(dir, 'diffid')), readIfExists(join(dir, UNSYNCED))]);
+    if (recorded === undefined) return false;
+    if (recorded.trim() !== diffID) throw new TsbuildError('STORE_CORRUPT', `snapshot ${dir} holds ${recorded.trim()}, not ${diffID}`);
+    if (unsynced !== undefined && unsynced.trim() !== bootId()) {
+      const stale = tmpName(this.tmpDir, 'stale');
+      await rename(dir, stale).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
+      await rm(stale, { recursive: true, force: true });
+      return false;
     }
-    if (recorded !== diffID) throw new TsbuildError('STORE_CORRUPT', `snapshot ${dir} holds ${recorded}, not ${diffID}`);
     this.#present.add(diffID);
     return true;
   }
@@ -110,10 +123,11 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
 
   /** install renames a staged `<stage>/fs` into place; losing a race to another process is fine. */
   async #install(stage: string, diffID: DiffID): Promise<void> {
-    await writeFile(join(stage, 'diffid'), `${diffID}\n`);
+    await Promise.all([writeFile(join(stage, 'diffid'), `${diffID}\n`), writeFile(join(stage, UNSYNCED), `${bootId()}\n`)]);
     try {
-      this.#dirty = true;
-      await rename(stage, join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID)));
+      const dir = join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID));
+      await rename(stage, dir);
+      this.#unsynced.push(join(dir, UNSYNCED));
       this.#present.add(diffID);
     } catch (e) {
       if (!isErrno(e, 'ENOTEMPTY') && !isErrno(e, 'EEXIST')) throw e;
@@ -174,6 +188,26 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
       lowerdirs: [...parents].reverse().map((p) => OverlaySnapshotter.lowerdir(p)),
       commit: (upper, opts) => commitDirLazily(this.#store, upper, { ...opts, adopt: this }),
     });
+  }
+}
+
+/** UNSYNCED is the marker beside a snapshot's fs/ until a sync made it durable: it holds the boot id. */
+const UNSYNCED = 'unsynced';
+
+let boot: string | undefined;
+
+/** bootId is this boot's random id (the kernel's): a snapshot marked by another boot may be torn. */
+function bootId(): string {
+  boot ??= readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  return boot;
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return undefined;
+    throw e;
   }
 }
 

@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { TsbuildError } from '../core/errors.ts';
 import { quickTool } from './toolServer.ts';
-import { MNT_DETACH, MS_BIND, mountCall } from './mountServer.ts';
+import { MNT_DETACH, MS_BIND, disabledMountServer, mountCall } from './mountServer.ts';
+import { perlServer } from './perlServer.ts';
 
 /** MOUNT_DATA_MAX is the kernel's limit on mount(2) option data: one page. */
 export const MOUNT_DATA_MAX = 4096;
@@ -78,6 +79,20 @@ export async function syncFs(path: string): Promise<void> {
   if (r?.ok) return;
   if (r) throw new TsbuildError('IO', `syncfs ${path}: ${r.message}`);
   await quickTool('sync', ['-f', path], { code: 'IO' });
+}
+
+/**
+ * syncFsLater makes the file system holding path durable without waiting for it: a
+ * detached process (forked by the perl server, so it outlives tsbuild) runs syncfs(2)
+ * and then deletes the marker files in done. Without the server, the sync is made here
+ * (`sync -f`) and the markers deleted after it.
+ */
+export async function syncFsLater(path: string, done: readonly string[]): Promise<void> {
+  const server = disabledMountServer() ? undefined : perlServer();
+  const r = server ? await server.syncDetached(path, done) : undefined;
+  if (r?.ok) return;
+  await syncFs(path);
+  await Promise.all(done.map((f) => rm(f, { force: true })));
 }
 
 /** bindMount binds source on target (read-write). */

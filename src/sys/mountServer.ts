@@ -27,6 +27,11 @@ export async function mountCall(op: 'mount' | 'umount' | 'syncfs', cwd: string, 
   return r;
 }
 
+/** disabledMountServer tells whether configureMountServer (or a dead server) turned the server off. */
+export function disabledMountServer(): boolean {
+  return disabled;
+}
+
 /** configureMountServer turns the server off (tests of the fallback path, hosts without perl). */
 export function configureMountServer(opts: { enabled: boolean }): void {
   disabled = !opts.enabled;

@@ -17,7 +17,9 @@ import { syscallNumbers, type SyscallNumbers } from './syscalls.ts';
  *   Answers: `M ID` (the FIFOs exist and the keeper runs: open their reading ends now),
  *   `F ID errno text` (nothing started), later `X ID code signal opened` (the container
  *   has ended; opened is 1 once the keeper had the FIFOs open);
- * - `kill ID`: SIGKILL that container (its `X` still follows).
+ * - `kill ID`: SIGKILL that container (its `X` still follows);
+ * - `syncdetach`: fork a process of its own session, without death signal, that runs
+ *   syncfs(2) and then deletes the given marker files (`R RID 0` once it is forked).
  *
  * Requests are `<byte length>\n<fields separated by NUL>` (a RUN script holds newlines).
  * A keeper reports its container's wait status on a pipe of its own, which the server
@@ -25,10 +27,10 @@ import { syscallNumbers, type SyscallNumbers } from './syscalls.ts';
  * and init die with the server, and the server with tsbuild: death signals, set again
  * after the change of credentials that resets them.
  */
-const SCRIPT = String.raw`
+export const SCRIPT = String.raw`
 use strict;
 $| = 1;
-my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat) = map { $_ + 0 } @ARGV;
+my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid) = map { $_ + 0 } @ARGV;
 syscall($SYS_prctl, 1, 9, 0, 0, 0);
 my $server = $$;
 my $lastcap = 40;
@@ -131,6 +133,23 @@ sub handle {
     if ($r == 0) { print "R $rid 0\n"; } else { printf "R %s E %d %s\n", $rid, $! + 0, "$!"; }
     return;
   }
+  if ($op eq 'syncdetach') {
+    my ($rid, $dir, @done) = @_;
+    my $pid = fork();
+    if (defined($pid) && $pid == 0) {
+      if (fork() == 0) {
+        syscall($SYS_prctl, 1, 0, 0, 0, 0);
+        syscall($SYS_setsid);
+        open(STDIN, '<', '/dev/null');
+        open(STDOUT, '>', '/dev/null');
+        my $fh;
+        if (open($fh, '<', $dir) && syscall($SYS_syncfs, fileno($fh)) == 0) { unlink(@done); }
+      }
+      exit(0);
+    }
+    if (defined($pid)) { waitpid($pid, 0); print "R $rid 0\n"; } else { printf "R %s E %d %s\n", $rid, $! + 0, "$!"; }
+    return;
+  }
   if ($op eq 'kill') { my $k = $kid{$_[0]}; kill('TERM', $k->[0]) if $k; return; }
   return unless $op eq 'launch';
   my ($id, $state, $out, $err) = @_;
@@ -202,7 +221,7 @@ export class PerlServer {
   #rid = 0;
 
   constructor(perl: string, n: SyscallNumbers) {
-    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat].map(String);
+    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid].map(String);
     // A fixed environment: PERL5OPT, PERL5LIB and friends of the caller must not reach it.
     this.#child = spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
@@ -223,11 +242,26 @@ export class PerlServer {
 
   /** call runs mount, umount or syncfs; errno -1 means the server is gone. */
   call(op: 'mount' | 'umount' | 'syncfs', cwd: string, args: readonly string[]): Promise<SyscallResult> {
+    return this.#request([op, '', cwd, ...args]);
+  }
+
+  /**
+   * syncDetached starts a process that outlives tsbuild: it syncs the file system
+   * holding dir, then deletes the files in done (markers of what that sync made
+   * durable). Resolves once it is started.
+   */
+  syncDetached(dir: string, done: readonly string[]): Promise<SyscallResult> {
+    return this.#request(['syncdetach', '', dir, ...done]);
+  }
+
+  /** request sends op with a fresh request id in place of fields[1]. */
+  #request(fields: string[]): Promise<SyscallResult> {
     if (this.#dead) return Promise.resolve(unavailable());
     const rid = `r${++this.#rid}`;
+    fields[1] = rid;
     return new Promise<SyscallResult>((resolve) => {
       this.#calls.set(rid, resolve);
-      if (!this.#send([op, rid, cwd, ...args])) this.#settle(() => resolve({ ok: false, errno: 22, message: 'argument contains NUL' }), rid);
+      if (!this.#send(fields)) this.#settle(() => resolve({ ok: false, errno: 22, message: 'argument contains NUL' }), rid);
     });
   }
 

@@ -215,4 +215,31 @@ describe.runIf(isRoot)('OverlaySnapshotter', () => {
     await building.sync(); // one syncfs for what the snapshotter installed
     await building.sync(); // and nothing when there is nothing new
   });
+
+  test('a snapshot is marked unsynced until a sync, made by a detached process, has made it durable', async () => {
+    const layer = await layerFrom((d) => writeFileSync(join(d, 'f'), 'x'));
+    const marker = join(snaps.snapshotsDir, OverlaySnapshotter.snapshotName(layer.diffID), 'unsynced');
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    expect(readFileSync(marker, 'utf8').trim()).toBe(boot);
+    await snaps.sync();
+    for (let i = 0; i < 250 && existsSync(marker); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(marker), 'the detached sync deleted the marker').toBe(false);
+    expect(await new OverlaySnapshotter({ root, store: store.content }).has(layer.diffID)).toBe(true);
+  });
+
+  test('a snapshot still marked unsynced by an earlier boot may be torn: it is dropped and extracted again from its blob', async () => {
+    const layer = await layerFrom((d) => writeFileSync(join(d, 'f'), 'x'));
+    const snapDir = join(snaps.snapshotsDir, OverlaySnapshotter.snapshotName(layer.diffID));
+    // Same boot: trusted, marker or not.
+    expect(await new OverlaySnapshotter({ root, store: store.content }).has(layer.diffID)).toBe(true);
+    // What a power loss could leave: the marker of a boot that never synced, and a file lost.
+    writeFileSync(join(snapDir, 'unsynced'), '00000000-0000-4000-8000-000000000000\n');
+    rmSync(join(snapDir, 'fs/f'));
+    const after = new OverlaySnapshotter({ root, store: store.content });
+    expect(await after.has(layer.diffID)).toBe(false);
+    expect(existsSync(snapDir)).toBe(false);
+    await after.ensure(layer.diffID, () => store.content.open(layer.digest));
+    expect(readFileSync(join(after.layerDir(layer.diffID), 'f'), 'utf8')).toBe('x');
+    expect(readdirSync(store.dirs.tmp).filter((n) => n !== 'locks')).toEqual([]);
+  });
 });

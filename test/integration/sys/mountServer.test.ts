@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { bindMount, isMountPoint, mountOverlay, syncFs, unmount } from '../../../src/sys/mount.ts';
 import { configureMountServer, mountCall } from '../../../src/sys/mountServer.ts';
+import { perlServer } from '../../../src/sys/perlServer.ts';
 import { isRoot } from '../../helpers/rootfs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbuild-mountserver-'));
@@ -49,6 +50,17 @@ describe.runIf(isRoot)('mount server', () => {
     }
     expect(await isMountPoint(b)).toBe(false);
     await syncFs(dir);
+  });
+
+  test('the server itself answers (no fallback), and a detached sync deletes its markers once done', async () => {
+    expect(await mountCall('syncfs', '/', [dir])).toEqual({ ok: true });
+    const markers = ['d1', 'd2'].map((n) => join(dir, n));
+    for (const m of markers) writeFileSync(m, '');
+    const server = perlServer()!;
+    expect(await server.syncDetached(dir, markers)).toEqual({ ok: true });
+    for (let i = 0; i < 250 && markers.some((m) => existsSync(m)); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(markers.filter((m) => existsSync(m))).toEqual([]);
+    expect(server.dead).toBe(false);
   });
 
   test('errors carry the errno text: a mount on a missing target', async () => {
