@@ -2,7 +2,8 @@
  * overhead measures the per-run cost of each executor on `/bin/true` in a busybox
  * rootfs, interleaved with the bare runtime it wraps so that both see the same load:
  *   runc:    RuncExecutor.run()    vs `runc run` of a bundle written once (our config)
- *   unshare: UnshareExecutor.run() vs `unshare -m -p -f -u -i --root=R /bin/true`
+ *   unshare: UnshareExecutor.run() vs `unshare -m -p -f -u -i --root=R /bin/true`, with the
+ *            perl launch server (output to streams, as build steps) and the util-linux chain
  * It prints the median wall time and the CPU time per run (ours plus every child's,
  * steadier than wall time on a busy machine). Not a test: run it bundled, e.g.
  *   npx esbuild --bundle --platform=node --format=esm --outfile=/tmp/overhead.mjs test/integration/executor/overhead.ts && node /tmp/overhead.mjs 50
@@ -11,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { RuncExecutor } from '../../../src/executor/RuncExecutor.ts';
 import { UnshareExecutor } from '../../../src/executor/UnshareExecutor.ts';
 import { writeContainerFiles } from '../../../src/executor/containerFiles.ts';
@@ -56,8 +58,9 @@ const dir = mkdtempSync(join(tmpdir(), 'tsbuild-overhead-'));
 try {
   const rootfs = join(dir, 'rootfs');
   makeBusyboxRootfs(rootfs);
-  const spec = (i: number, network: 'host' | 'none'): RunSpec => ({
-    id: `bench-${process.pid}-${i}`, rootfs, network, stateDir: join(dir, `state-${i}`), stdin: 'ignore', stdout: 'inherit', stderr: 'inherit',
+  const spec = (i: number, network: 'host' | 'none', streams = false): RunSpec => ({
+    id: `bench-${process.pid}-${i}`, rootfs, network, stateDir: join(dir, `state-${i}`), stdin: 'ignore',
+    stdout: streams ? new PassThrough().resume() : 'inherit', stderr: streams ? new PassThrough().resume() : 'inherit',
     process: { args: ['/bin/true'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0 },
   });
   // One bundle for bare `runc run`, with exactly our config.
@@ -68,14 +71,17 @@ try {
   writeFileSync(join(bare, 'bundle/config.json'), JSON.stringify(buildRuntimeSpec(spec(0, 'host'), files, false)));
 
   const runc = new RuncExecutor();
-  const unshare = new UnshareExecutor();
+  const unshare = new UnshareExecutor({ launcher: 'chain' });
+  const perl = new UnshareExecutor({ launcher: 'perl' });
   const s: Record<string, Sample> = {};
   const pairs: [string, (i: number) => Promise<unknown>][] = [
     ['runc: RuncExecutor.run (host net)', (i) => runc.run(spec(i, 'host'))],
     ['runc: bare `runc run` (host net)', (i) => exec('runc', ['--root', join(bare, 'runc'), 'run', '--bundle', join(bare, 'bundle'), `bare-${i}`])],
     ['runc: ... --no-new-keyring', (i) => exec('runc', ['--root', join(bare, 'runc'), 'run', '--no-new-keyring', '--bundle', join(bare, 'bundle'), `nk-${i}`])],
     ['runc: RuncExecutor.run (net none)', (i) => runc.run(spec(i, 'none'))],
-    ['unshare: UnshareExecutor.run (host)', (i) => unshare.run(spec(i, 'host'))],
+    ['unshare: perl launcher, streams (host)', (i) => perl.run(spec(i, 'host', true))],
+    ['unshare: chain, streams (host)', (i) => unshare.run(spec(i, 'host', true))],
+    ['unshare: chain, inherit (host)', (i) => unshare.run(spec(i, 'host'))],
     ['unshare: bare unshare --root', () => exec('unshare', ['-m', '-p', '-f', '-u', '-i', `--root=${rootfs}`, '/bin/true'])],
     ['unshare: UnshareExecutor.run (none)', (i) => unshare.run(spec(i, 'none'))],
     ['baseline: spawn /bin/true', () => exec('/bin/true', [])],
