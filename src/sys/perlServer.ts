@@ -30,7 +30,7 @@ import { syscallNumbers, type SyscallNumbers } from './syscalls.ts';
 export const SCRIPT = String.raw`
 use strict;
 $| = 1;
-my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid) = map { $_ + 0 } @ARGV;
+my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid, $SYS_exit_group) = map { $_ + 0 } @ARGV;
 syscall($SYS_prctl, 1, 9, 0, 0, 0);
 my $server = $$;
 my $lastcap = 40;
@@ -39,11 +39,14 @@ $SIG{PIPE} = 'IGNORE';
 my %kid;
 my $in = '';
 
+# A forked child ends with exit_group(2): perl's own exit tears the interpreter down first (ms).
+sub quit { syscall($SYS_exit_group, $_[0] + 0); }
+
 sub fail_setup {
   my ($state, $msg) = @_;
   if (open(my $e, '>>', "$state/setup.err")) { print $e "$msg\n"; close($e); }
   if (open(my $f, '>', "$state/setup.failed")) { close($f); }
-  exit(125);
+  quit(125);
 }
 
 sub init_process {
@@ -82,7 +85,7 @@ sub init_process {
   { no warnings; exec { $a[0] } @a; }
   my $enoent = $! == 2;
   print STDERR "tsbuild: exec $a[0]: $!\n";
-  exit($enoent ? 127 : 126);
+  quit($enoent ? 127 : 126);
 }
 
 sub keeper {
@@ -90,9 +93,9 @@ sub keeper {
   my ($g, $term) = (0, 0);
   $SIG{TERM} = sub { $term = 1; kill('KILL', $g) if $g; };
   $SIG{PIPE} = 'DEFAULT';
-  my $report = sub { syswrite($w, $_[0]); exit(0); };
+  my $report = sub { syswrite($w, $_[0]); quit(0); };
   syscall($SYS_prctl, 1, 9, 0, 0, 0);
-  exit(0) if getppid() != $server;
+  quit(0) if getppid() != $server;
   my @m = splice(@rest, 0, 5 * $nm);
   my $ne = shift(@rest);
   my @env = splice(@rest, 0, $ne);
@@ -145,7 +148,7 @@ sub handle {
         my $fh;
         if (open($fh, '<', $dir) && syscall($SYS_syncfs, fileno($fh)) == 0) { unlink(@done); }
       }
-      exit(0);
+      quit(0);
     }
     if (defined($pid)) { waitpid($pid, 0); print "R $rid 0\n"; } else { printf "R %s E %d %s\n", $rid, $! + 0, "$!"; }
     return;
@@ -221,7 +224,7 @@ export class PerlServer {
   #rid = 0;
 
   constructor(perl: string, n: SyscallNumbers) {
-    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid].map(String);
+    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup].map(String);
     // A fixed environment: PERL5OPT, PERL5LIB and friends of the caller must not reach it.
     this.#child = spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
