@@ -9,7 +9,7 @@ import { coveringMount, ensureCwd, ensureMountPoint, mountPointKind, prepareMoun
 import { allMounts, MASKED_PATHS, READONLY_PATHS, type RuntimeMount } from './runtimeSpec.ts';
 import { fstab, unshareArgv, type FstabEntry } from './unshareSetup.ts';
 import { launchRun } from './launchRun.ts';
-import { launchServerAvailable } from '../sys/launchServer.ts';
+import { launchServerAvailable, warmLaunchServer } from '../sys/launchServer.ts';
 import type { Writable } from 'node:stream';
 import type { Executor, ExitStatus, RunSpec } from './types.ts';
 import { ABORTED, waitOrAbort } from './waitOrAbort.ts';
@@ -85,6 +85,11 @@ export class UnshareExecutor implements Executor {
     } finally {
       if (!spec.keepStateDir) rmSync(spec.stateDir, { recursive: true, force: true });
     }
+  }
+
+  /** warm starts the perl server (shared with the mount calls) unless the chain is asked for. */
+  warm(): void {
+    if (this.#launcher !== 'chain') warmLaunchServer();
   }
 
   /** usePerl decides the launcher for this run (see UnshareExecutorOptions.launcher). */

@@ -65,4 +65,6 @@ export interface ExitStatus {
 export interface Executor {
   readonly name: 'runc' | 'unshare';
   run(spec: RunSpec): Promise<ExitStatus>;
+  /** warm starts what run() will need (a helper process), without waiting for it; idempotent. */
+  warm?(): void;
 }

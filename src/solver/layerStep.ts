@@ -36,6 +36,7 @@ export async function cachedLayerStep(s: StageState, sc: StepContext, key: Diges
     ev.emit({ type: 'step.cached', step: sc.step, at: Date.now() });
     return next;
   }
+  sc.warmRuntime?.();
   return sc.limit(async () => {
     ev.emit({ type: 'step.start', step: sc.step, at: Date.now() });
     const t0 = Date.now();

@@ -15,5 +15,10 @@ export function lazyExecutor(make: () => Promise<Executor>): Executor {
       chosen ??= make();
       return (await chosen).run(spec);
     },
+    /** warm chooses the runtime now and warms it; a failure to choose shows at run(). */
+    warm(): void {
+      chosen ??= make();
+      chosen.then((e) => e.warm?.(), () => {});
+    },
   };
 }

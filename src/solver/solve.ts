@@ -33,6 +33,11 @@ export interface StepContext {
   record: (rec: CacheRecord) => void;
   /** Scratch-dir removal and cache record writes, off the critical path; drained before solve returns. */
   background: BackgroundWork;
+  /**
+   * Set for a step that a RUN of its stage follows: on a cache miss it gets the runtime
+   * ready (executor.warm), so its start-up overlaps this step instead of delaying the RUN.
+   */
+  warmRuntime?: () => void;
 }
 
 /**
@@ -96,9 +101,12 @@ async function buildStage(stage: Stage, sc: StepContext, refs: Map<string, StepR
   const meta: MetaContext = { expand: sc.deps.expand, buildArgs: sc.opts.buildArgs, globalArgs, usedArgs };
   let s = state;
   for (const t of triggers) s = await runInstruction(s, t, { ...sc, step: { ...sc.step, text: `ONBUILD ${t.original}` } }, meta, true);
+  const lastRun = stage.instructions.map((i) => i.kind).lastIndexOf('RUN');
+  const warmRuntime = () => sc.deps.executor.warm?.();
   for (const [n, ins] of stage.instructions.entries()) {
     sc.opts.signal?.throwIfAborted();
-    s = await runInstruction(s, ins, { ...sc, step: refs.get(`${stage.index}.${n + 1}`)! }, meta, false);
+    const step = refs.get(`${stage.index}.${n + 1}`)!;
+    s = await runInstruction(s, ins, { ...sc, step, ...(n < lastRun ? { warmRuntime } : {}) }, meta, false);
   }
   return s;
 }

@@ -63,6 +63,11 @@ export function launchServerAvailable(): boolean {
   return perlServer() !== undefined;
 }
 
+/** warmLaunchServer starts the perl server now, so its start-up overlaps the caller's other work. */
+export function warmLaunchServer(): void {
+  perlServer();
+}
+
 /**
  * launch starts one container through the perl server (src/sys/perlServer.ts, which
  * documents the protocol). Both promises reject if the server cannot start it.
