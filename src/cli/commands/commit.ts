@@ -44,6 +44,7 @@ export const commitCommand: Command = withOptions(COMMIT_OPTIONS, async (argv, c
     ...(values.change ? { changes: values.change } : {}),
     ...(tag !== undefined ? { tag } : {}),
   });
+  await deps.snapshotter.sync();
   ctx.stdout.write(`${id}\n`);
   return 0;
 });

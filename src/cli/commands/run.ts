@@ -84,6 +84,8 @@ export const runCommand: Command = withOptions(OPTIONS, async (argv, ctx) => {
     cmd,
     host: { network: network === 'none' ? 'none' : 'host', tty, interactive: Boolean(values.interactive), autoRemove: Boolean(values.rm) },
   });
+  // Base layers extracted for it are made durable behind us (their markers go once synced).
+  await deps.snapshotter.sync();
   if (values.detach) {
     await startDetached(superviseArgv(ctx, c.id, runtime), c, deps.containers, ctx.env);
     ctx.stdout.write(`${c.id}\n`);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mountsUnder } from '../../helpers/cli.ts';
@@ -25,6 +25,19 @@ describe.runIf(isRoot && hasBusybox())('container lifecycle', () => {
     expect(r.stdout).toMatch(/ls: .*host-only-marker: No such file or directory/);
     expect(r.stdout).toMatch(/ls: \/work: No such file or directory/);
     expect(r.stdout).toContain('pid1=sh -c ');
+  });
+
+  test('snapshots that run and commit installed are made durable behind them (their unsynced markers go)', async () => {
+    const snaps = join(h.t.root, 'snapshots');
+    // The image's layer must be extracted again, by run itself.
+    for (const d of readdirSync(snaps)) rmSync(join(snaps, d), { recursive: true });
+    await h.ok('run', '--name', 'dur', 'busybox', 'sh', '-c', 'echo x > /new');
+    await h.ok('commit', 'dur', 'dur:1');
+    const marked = () => readdirSync(snaps).filter((d) => existsSync(join(snaps, d, 'unsynced')));
+    for (let i = 0; i < 250 && marked().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(marked()).toEqual([]);
+    expect(readdirSync(snaps).length).toBeGreaterThanOrEqual(1);
+    await h.ok('rm', 'dur');
   });
 
   test('rm -f of a running container stops it and leaves no process, mount or directory', async () => {
