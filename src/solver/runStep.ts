@@ -8,7 +8,7 @@ import { envFromList } from '../planner/expand.ts';
 import type { StageState } from '../planner/state.ts';
 import { secureJoin } from '../sys/secureJoin.ts';
 import { tmpName } from '../store/atomicFile.ts';
-import { resolveUser } from '../executor/resolveUser.ts';
+import { homeDir, resolveUser, type ResolvedUser } from '../executor/resolveUser.ts';
 import type { MountSpec } from '../executor/types.ts';
 import { stepKey } from './keys.ts';
 import { ensureLayers, overlayParents } from './layers.ts';
@@ -112,8 +112,11 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
   let releaseMounts = async () => {};
   try {
     await active.mount();
-    const user = await resolveUser(active.merged, plan.user);
+    const { user, home } = await identity(sc, s, active.merged, plan.user);
     await ensureWorkdir(active.merged, plan.cwd, user.uid, user.gid);
+    const env = [...plan.env, ...plan.proxyEnv];
+    // HOME as the executor would add it (runc's rule), from the passwd already read.
+    if (!env.some((kv) => kv.startsWith('HOME='))) env.push(`HOME=${home}`);
     const mounts: MountSpec[] = [];
     for (const sc2 of plan.scripts) {
       const f = join(dir, `script-${sc2.name}`);
@@ -127,7 +130,7 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
     const status = await deps.executor.run({
       id: `tsbuild-${randomBytes(6).toString('hex')}`,
       rootfs: active.merged,
-      process: { args: plan.args, env: [...plan.env, ...plan.proxyEnv], cwd: plan.cwd, uid: user.uid, gid: user.gid, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
+      process: { args: plan.args, env, cwd: plan.cwd, uid: user.uid, gid: user.gid, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
       mounts,
       network: plan.network,
       hostname: 'tsbuild',
@@ -152,6 +155,22 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
     // dir (the snapshot's, holding state/ and the scripts) goes once the build ends.
     await active.remove(sc.background);
   }
+}
+
+/**
+ * identity resolves a RUN's USER (uid, gid, groups) and its home directory from the
+ * image's /etc/passwd and /etc/group, once per layer stack and USER in a build: the
+ * stack is immutable, so steps on the same one (a run of RUNs between COPYs as
+ * another user, or the same stack in two stages) read the files once.
+ */
+function identity(sc: StepContext, s: StageState, rootfs: string, spec: string): Promise<{ user: ResolvedUser; home: string }> {
+  const key = `${spec}\0${s.layers.map((l) => l.diffID).join(',')}`;
+  let p = sc.identities.get(key);
+  if (!p) {
+    p = resolveUser(rootfs, spec).then(async (user) => ({ user, home: await homeDir(rootfs, user.uid) }));
+    sc.identities.set(key, p);
+  }
+  return p;
 }
 
 /**

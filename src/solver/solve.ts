@@ -14,6 +14,7 @@ import type { BuildOptions, BuildResult, FileSource, SolverDeps } from './types.
 import type { CacheRecord } from '../cache/types.ts';
 import { ensureBlobs } from './layers.ts';
 import { BackgroundWork } from './backgroundWork.ts';
+import type { ResolvedUser } from '../executor/resolveUser.ts';
 
 /** StepContext is what a layer-producing step needs from the build around it. */
 export interface StepContext {
@@ -38,6 +39,8 @@ export interface StepContext {
    * ready (executor.warm), so its start-up overlaps this step instead of delaying the RUN.
    */
   warmRuntime?: () => void;
+  /** USER resolutions by USER and layer stack (see runStep's identity). */
+  identities: Map<string, Promise<{ user: ResolvedUser; home: string }>>;
 }
 
 /**
@@ -57,7 +60,7 @@ export async function solve(parsed: ParseResult, deps: SolverDeps, opts: BuildOp
   const records: BuildResult['records'] = [];
   const background = new BackgroundWork();
   const base = {
-    deps, opts, plan, counters, background,
+    deps, opts, plan, counters, background, identities: new Map(),
     limit: <T>(fn: () => Promise<T>) => limit(fn),
     stageResult: (i: number) => results.get(i) ?? Promise.reject(new TsbuildError('INTERNAL', `stage ${i} is not part of this build`)),
     context: () => (ctxSource ??= deps.files.context()),

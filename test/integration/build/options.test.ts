@@ -50,6 +50,26 @@ test('USER, WORKDIR and ENV apply to RUN; --iidfile gets the id', async () => {
   expect([read('uid'), read('gid'), read('env'), read('pwd')]).toEqual(['1000', '1000', 'hi', '/tmp/w']);
 });
 
+test('USER resolves against the layers below each RUN: a user a RUN adds is found by later RUNs, with its HOME', async () => {
+  const ctx = ctxDir({
+    Buildfile: [
+      'FROM busybox',
+      'USER 1234',
+      'RUN echo "$(id -u):$(id -g):$HOME" > /tmp/who-before',
+      'USER root',
+      "RUN printf 'dev:x:1234:1235:dev:/home/dev:/bin/sh\\n' >> /etc/passwd && printf 'devs:x:1235:\\n' >> /etc/group && mkdir -p /home/dev && chown 1234:1235 /home/dev",
+      'USER 1234',
+      'RUN true',
+      'RUN echo "$(id -u):$(id -g):$HOME" > /home/dev/who',
+      '',
+    ].join('\n'),
+  });
+  await ok(['--root', t.root, 'build', '--progress=quiet', '-t', 'users:1', ctx]);
+  const rootfs = unpack(t.root, 'users:1', join(t.dir, 'unpack-users'));
+  expect(readFileSync(join(rootfs, 'tmp/who-before'), 'utf8')).toBe('1234:0:/\n');
+  expect(readFileSync(join(rootfs, 'home/dev/who'), 'utf8')).toBe('1234:1235:/home/dev\n');
+});
+
 test('--network none leaves only the loopback interface; host network is the default', async () => {
   const ctx = ctxDir({ Buildfile: 'FROM busybox\nRUN cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " " | sort > /ifaces\n' });
   await ok(['--root', t.root, 'build', '--progress=quiet', '--network', 'none', '-t', 'net:none', ctx]);
