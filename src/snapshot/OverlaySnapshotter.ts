@@ -8,6 +8,7 @@ import { syncFs } from '../sys/mount.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CommitDirOptions, LayerAdopter } from './dirLayer.ts';
 import { OverlayActive } from './OverlayActive.ts';
+import type { TarTree, TreeTarOptions } from './treeTar.ts';
 import type { ActiveSnapshot, LayerBlob, Snapshotter } from './types.ts';
 
 /** OverlaySnapshotterOptions: root is the store root (ROOT/snapshots and ROOT/tmp are used). */
@@ -148,6 +149,16 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   /** commitDir commits a plain directory (e.g. what COPY wrote) as a layer and adopts it. */
   commitDir(dir: string, opts: CommitDirOptions = {}): Promise<LayerBlob | null> {
     return commitDirLazily(this.#store, dir, { ...opts, adopt: this });
+  }
+
+  /**
+   * commitTree stores a layer described in memory (a COPY's plan) as a blob only: no snapshot
+   * directory is made, so a COPY that no later step mounts is never extracted; a step that
+   * mounts it extracts it from the blob (ensure). Null for a tree with no entry.
+   */
+  async commitTree(tree: TarTree, opts: TreeTarOptions = {}): Promise<LayerBlob | null> {
+    const { commitTree } = await import('./treeTar.ts');
+    return commitTree(this.#store, tree, opts);
   }
 
   async prepare(dir: string, parents: readonly DiffID[]): Promise<ActiveSnapshot> {

@@ -4,7 +4,8 @@ import { BuildContext } from '../context/BuildContext.ts';
 import { parseChmod, type ChmodSpec } from '../context/chmod.ts';
 import type { Selection } from '../context/types.ts';
 import type { StoreDirs } from '../store/types.ts';
-import type { FileSelection, FileSource, FileSourceFactory } from './types.ts';
+import type { CopyIntoOptions } from '../context/copyInto.ts';
+import type { CopyOptions, FileSelection, FileSource, FileSourceFactory } from './types.ts';
 
 type Sel = FileSelection & { readonly sel: Selection };
 
@@ -17,15 +18,19 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
     digest(s, opts) {
       return ctx.digest((s as Sel).sel, { chown: { uid: opts.uid, gid: opts.gid }, ...(opts.chmod !== undefined ? { chmod: opts.chmod } : {}) });
     },
+    async plan(s, dest, opts) {
+      if (opts.add) return null;
+      const [{ planCopy, NeedsDirectory }, o] = await Promise.all([import('../context/planCopy.ts'), intoOptions(opts)]);
+      try {
+        return await planCopy((s as Sel).sel, dest, o);
+      } catch (e) {
+        if (e instanceof NeedsDirectory) return null;
+        throw e;
+      }
+    },
     async copy(s, layerDir, dest, opts) {
       // Loaded only when a COPY/ADD really runs: ADD's archive code pulls in node-tar.
-      const [{ copyInto }, { lowerFromDirs }] = await Promise.all([import('../context/copyInto.ts'), import('../context/lower.ts')]);
-      const o = {
-        workdir: opts.workdir,
-        chown: { uid: opts.uid, gid: opts.gid },
-        ...(opts.chmod !== undefined ? { chmod: dockerChmod(opts.chmod) } : {}),
-        lower: lowerFromDirs(opts.lowerDirs),
-      };
+      const [{ copyInto }, o] = await Promise.all([import('../context/copyInto.ts'), intoOptions(opts)]);
       // ADD extracts local archives (detected by content); COPY never does.
       if (opts.add) {
         const { addInto } = await import('../context/add.ts');
@@ -37,6 +42,16 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
     async close() {
       if (flush) await ctx.saveStatCache();
     },
+  };
+}
+
+async function intoOptions(opts: CopyOptions): Promise<CopyIntoOptions> {
+  const { lowerFromDirs } = await import('../context/lower.ts');
+  return {
+    workdir: opts.workdir,
+    chown: { uid: opts.uid, gid: opts.gid },
+    ...(opts.chmod !== undefined ? { chmod: dockerChmod(opts.chmod) } : {}),
+    lower: lowerFromDirs(opts.lowerDirs),
   };
 }
 

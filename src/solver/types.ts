@@ -5,6 +5,7 @@ import type { ImageConfig } from '../oci/types.ts';
 import type { Expander } from '../planner/expand.ts';
 import type { ParseResult } from '../parser/types.ts';
 import type { CommitOptions, LayerBlob, Snapshotter } from '../snapshot/types.ts';
+import type { TarTree, TreeTarOptions } from '../snapshot/treeTar.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CacheStore } from '../cache/CacheStore.ts';
 import type { CacheRecord } from '../cache/types.ts';
@@ -40,6 +41,11 @@ export interface FileSource {
    * lowerDirs are the image's extracted layers, topmost first (to follow its symlinks and see its dirs).
    */
   copy(sel: FileSelection, layerDir: string, dest: string, opts: CopyOptions): Promise<void>;
+  /**
+   * plan computes in memory the layer that copy would write (COPY only, not ADD), for
+   * streaming it without a layer directory; null when only copy can write it.
+   */
+  plan(sel: FileSelection, dest: string, opts: CopyOptions): Promise<TarTree | null>;
   /** close releases what the source holds (mounts, stat cache flush). */
   close(): Promise<void>;
 }
@@ -69,6 +75,8 @@ export interface LayerDirs {
   layerDir(diffID: DiffID): string;
   /** commitDir turns a directory into a layer and adopts it as that layer's snapshot. */
   commitDir(dir: string, opts?: CommitOptions): Promise<LayerBlob | null>;
+  /** commitTree stores a layer described in memory as a blob, without a snapshot (extracted when mounted). */
+  commitTree(tree: TarTree, opts?: TreeTarOptions): Promise<LayerBlob | null>;
 }
 
 /** RemoteCache is the build cache imported with --cache-from: records by key, layers fetched on demand. */

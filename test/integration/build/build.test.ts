@@ -42,6 +42,20 @@ describe('build', () => {
     expect(readFileSync(join(rootfs, 'app/hello.txt'), 'utf8')).toBe('hi');
   });
 
+  test('a COPY layer is streamed to the store without a snapshot; a later RUN extracts it from the blob', async () => {
+    const ctx = ctxDir({ Buildfile: 'FROM busybox\nCOPY tail.txt /t/tail.txt\n', 'tail.txt': 'only copied' });
+    await build(ctx, 'copytail:1');
+    const diffID = (imageOf(t.root, 'copytail:1').config.rootfs.diff_ids as string[]).at(-1)!;
+    const snap = join(t.root, 'snapshots', diffID.slice(7, 23));
+    expect(existsSync(snap)).toBe(false);
+    writeFileSync(join(ctx, 'Buildfile'), 'FROM busybox\nCOPY tail.txt /t/tail.txt\nRUN cat /t/tail.txt > /t/read.txt\n');
+    const r = await build(ctx, 'copytail:2');
+    expect(r.cached).toEqual(['COPY tail.txt /t/tail.txt']);
+    expect(readFileSync(join(snap, 'fs/t/tail.txt'), 'utf8')).toBe('only copied');
+    const rootfs = unpack(t.root, 'copytail:2', join(t.dir, 'unpack-copytail'));
+    expect(readFileSync(join(rootfs, 't/read.txt'), 'utf8')).toBe('only copied');
+  });
+
   test('a rebuild hits the cache for every step and gives the same image id; an edit re-runs only from its COPY', async () => {
     const ctx = ctxDir({
       Buildfile: 'FROM busybox\nRUN echo base > /base.txt\nCOPY deps.txt /deps.txt\nRUN cat /deps.txt > /deps.out\nCOPY src /src\nRUN ls /src > /listing\n',
