@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BuildContext } from '../context/BuildContext.ts';
@@ -9,7 +10,7 @@ import type { CopyOptions, FileSelection, FileSource, FileSourceFactory } from '
 
 type Sel = FileSelection & { readonly sel: Selection };
 
-function wrap(ctx: BuildContext, flush: boolean): FileSource {
+function wrap(ctx: BuildContext, flush: boolean, legacyCache?: string): FileSource {
   return {
     async select(sources, opts) {
       const sel = await ctx.select(sources, { exclude: opts.exclude, parents: opts.parents });
@@ -41,6 +42,7 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
     },
     async close() {
       if (flush) await ctx.saveStatCache();
+      if (legacyCache !== undefined) await rm(legacyCache, { force: true });
     },
   };
 }
@@ -77,8 +79,9 @@ export function contextFiles(contextDir: string, dirs: StoreDirs, _buildfile: st
   return {
     async context() {
       const id = createHash('sha256').update(contextDir).digest('hex').slice(0, 16);
-      const ctx = await BuildContext.open(contextDir, { statCachePath: join(dirs.cache, `statcache-${id}.json`) });
-      return wrap(ctx, true);
+      const ctx = await BuildContext.open(contextDir, { statCachePath: join(dirs.cache, `statcache-${id}.bin`) });
+      // The JSON stat cache of earlier versions is not read any more.
+      return wrap(ctx, true, join(dirs.cache, `statcache-${id}.json`));
     },
     async rootfs(dir) {
       return wrap(await BuildContext.open(dir, { dockerignore: false }), false);
