@@ -78,7 +78,8 @@ export async function commitTree(store: ContentStore, tree: TarTree, opts: TreeT
 class BatchWriter {
   entries = 0;
   size = 0;
-  #buf = Buffer.allocUnsafe(BATCH);
+  #buf: Buffer = Buffer.allocUnsafe(BATCH);
+  readonly #free: Buffer[] = [];
   #used = 0;
   #inflight: Promise<void> | null = null;
   /** A batch was handed over while an earlier one still waited for 'drain'. */
@@ -164,10 +165,11 @@ class BatchWriter {
 
   /** rotate hands a full batch to out without waiting (put is synchronous); back-pressure is honoured at the next flush. */
   #rotate(): void {
-    const full = this.#buf.subarray(0, this.#used);
-    this.#buf = Buffer.allocUnsafe(BATCH);
+    const buf = this.#buf;
+    const used = this.#used;
+    this.#buf = this.#free.pop() ?? Buffer.allocUnsafe(BATCH);
     this.#used = 0;
-    this.#write(full);
+    this.#write(buf, used);
   }
 
   /** flush writes the current batch, first waiting for the one before it: one batch is written while the next fills. */
@@ -184,13 +186,16 @@ class BatchWriter {
     if (out.errored) throw out.errored;
   }
 
-  #write(b: Buffer): void {
+  /** write hands the first used bytes of buf to out; buf is reused once out has consumed it. */
+  #write(buf: Buffer, used: number): void {
     const out = this.out;
     if (out.errored) throw out.errored;
     if (out.destroyed) throw new TsbuildError('IO', 'layer tar: output closed early');
-    this.size += b.length;
+    this.size += used;
     if (this.#inflight) this.#over = true;
-    if (out.write(b)) return;
+    // Reusing the batches spares the GC: 1 MiB of fresh external memory per batch made
+    // V8 collect every few batches.
+    if (out.write(buf.subarray(0, used), (err) => { if (!err) this.#free.push(buf); })) return;
     if (this.#inflight) return; // the pending 'drain' covers this batch too
     const p = drained(out).finally(() => { if (this.#inflight === p) this.#inflight = null; });
     p.catch(() => undefined); // seen by settle(); never an unhandled rejection if the write is abandoned
