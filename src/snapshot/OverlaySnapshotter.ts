@@ -39,6 +39,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   /** Snapshots seen installed by this process: they are immutable and never removed, so one check is enough. */
   readonly #present = new Set<string>();
   readonly #volatile: boolean;
+  readonly #trees = new Map<DiffID, TarTree>();
   /** Snapshots were installed since the last sync(). */
   #dirty = false;
 
@@ -158,7 +159,18 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
    */
   async commitTree(tree: TarTree, opts: TreeTarOptions = {}): Promise<LayerBlob | null> {
     const { commitTree } = await import('./treeTar.ts');
-    return commitTree(this.#store, tree, opts);
+    const layer = await commitTree(this.#store, tree, opts);
+    if (layer) this.#trees.set(layer.diffID, tree);
+    return layer;
+  }
+
+  /**
+   * tree is the in-memory description of a layer this process committed with commitTree, if
+   * any: a later COPY reads the image below it from there (which paths exist, as what) rather
+   * than extracting the layer.
+   */
+  tree(diffID: DiffID): TarTree | undefined {
+    return this.#trees.get(diffID);
   }
 
   async prepare(dir: string, parents: readonly DiffID[]): Promise<ActiveSnapshot> {

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { lowerFromDirs, resolveInLower } from '../context/lower.ts';
+import { lowerFromLayers, resolveInLower } from '../context/lower.ts';
 import { randomBytes } from 'node:crypto';
 import type { Digest } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
@@ -10,6 +10,7 @@ import { findStage } from '../planner/stages.ts';
 import type { StageState } from '../planner/state.ts';
 import { resolveChown } from './chownUser.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
+import type { TarTree } from '../snapshot/treeTar.ts';
 import { stepKey } from './keys.ts';
 import { ensureLayers } from './layers.ts';
 import { withRootfs } from './rootfsView.ts';
@@ -81,11 +82,25 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
  * real directory can answer (see planCopy), are written into a layer directory and committed.
  */
 export async function copyLayer(s: StageState, sc: StepContext, src: FileSource, sel: FileSelection, plan: CopyPlan, ins: CopyInstruction): Promise<LayerBlob | null> {
-  if (!ins.link) await ensureLayers(sc, s.layers);
-  const lowerDirs = ins.link ? [] : s.layers.map((l) => sc.deps.snapshotter.layerDir(l.diffID)).reverse();
-  const tree = await src.plan(sel, plan.dest, copyOptions(plan, ins, lowerDirs));
+  const lowers = ins.link ? [] : await lowerLayers(sc, s.layers);
+  const tree = await src.plan(sel, plan.dest, { ...copyOptions(plan, ins, []), lowers });
   if (tree === null) return writeLayer(s, sc, (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
   return (await sc.deps.snapshotter.commitTree(tree, sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {})) ?? (await emptyLayer(sc));
+}
+
+/**
+ * lowerLayers gives the layers below a COPY, topmost first, as what the COPY's plan reads: the
+ * extracted dir, or the tree of a layer an earlier COPY of this process made, which then needs
+ * no extraction (so a run of COPY steps extracts none of the layers it makes).
+ */
+async function lowerLayers(sc: StepContext, layers: readonly LayerBlob[]): Promise<Array<string | TarTree>> {
+  const out: Array<string | TarTree> = [];
+  for (const l of [...layers].reverse()) {
+    const tree = (await sc.deps.snapshotter.has(l.diffID)) ? undefined : sc.deps.snapshotter.tree(l.diffID);
+    if (tree === undefined) await ensureLayers(sc, [l]);
+    out.push(tree ?? sc.deps.snapshotter.layerDir(l.diffID));
+  }
+  return out;
 }
 
 export function copySel(src: FileSource, sel: FileSelection, layerDir: string, lowerDirs: string[], plan: CopyPlan, ins: CopyInstruction): Promise<void> {
@@ -178,8 +193,7 @@ async function needDirDest(s: StageState, sc: StepContext, plan: CopyPlan, ins: 
  */
 async function destIsDir(s: StageState, sc: StepContext, plan: CopyPlan): Promise<boolean> {
   if (plan.dest.endsWith('/') || /(^|\/)\.\.?$/.test(plan.dest) || plan.dest === '') return true;
-  await ensureLayers(sc, s.layers);
-  const lower = lowerFromDirs(s.layers.map((l) => sc.deps.snapshotter.layerDir(l.diffID)).reverse());
+  const lower = lowerFromLayers(await lowerLayers(sc, s.layers));
   const abs = posix.isAbsolute(plan.dest) ? plan.dest : posix.join(plan.workdir, plan.dest);
   return (await lower.lstat(await resolveInLower(lower, posix.normalize(abs))))?.type === 'dir';
 }

@@ -31,7 +31,8 @@ function wrap(ctx: BuildContext, flush: boolean, legacyCache?: string): FileSour
     },
     async copy(s, layerDir, dest, opts) {
       // Loaded only when a COPY/ADD really runs: ADD's archive code pulls in node-tar.
-      const [{ copyInto }, o] = await Promise.all([import('../context/copyInto.ts'), intoOptions(opts)]);
+      const { lowers: _treesAreForPlan, ...dirs } = opts;
+      const [{ copyInto }, o] = await Promise.all([import('../context/copyInto.ts'), intoOptions(dirs)]);
       // ADD extracts local archives (detected by content); COPY never does.
       if (opts.add) {
         const { addInto } = await import('../context/add.ts');
@@ -48,12 +49,12 @@ function wrap(ctx: BuildContext, flush: boolean, legacyCache?: string): FileSour
 }
 
 async function intoOptions(opts: CopyOptions): Promise<CopyIntoOptions> {
-  const { lowerFromDirs } = await import('../context/lower.ts');
+  const { lowerFromLayers } = await import('../context/lower.ts');
   return {
     workdir: opts.workdir,
     chown: { uid: opts.uid, gid: opts.gid },
     ...(opts.chmod !== undefined ? { chmod: dockerChmod(opts.chmod) } : {}),
-    lower: lowerFromDirs(opts.lowerDirs),
+    lower: lowerFromLayers(opts.lowers ?? opts.lowerDirs),
   };
 }
 

@@ -61,6 +61,11 @@ export interface CopyOptions {
   add: boolean;
   /** The image's extracted layers, topmost first; empty for COPY --link (the layer stands alone). */
   lowerDirs: string[];
+  /**
+   * For plan only, instead of lowerDirs: the image's layers topmost first, each extracted (its
+   * dir) or known as the tree of a COPY this process made (not extracted).
+   */
+  lowers?: ReadonlyArray<string | TarTree>;
 }
 
 /** FileSourceFactory opens file sources: the context once per build, rootfs dirs per COPY --from. */
@@ -77,6 +82,8 @@ export interface LayerDirs {
   commitDir(dir: string, opts?: CommitOptions): Promise<LayerBlob | null>;
   /** commitTree stores a layer described in memory as a blob, without a snapshot (extracted when mounted). */
   commitTree(tree: TarTree, opts?: TreeTarOptions): Promise<LayerBlob | null>;
+  /** tree gives the in-memory form of a layer committed by commitTree in this process. */
+  tree(diffID: DiffID): TarTree | undefined;
 }
 
 /** RemoteCache is the build cache imported with --cache-from: records by key, layers fetched on demand. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { BuildContext } from '../../../src/context/BuildContext.ts';
 import { copyInto, type CopyIntoOptions } from '../../../src/context/copyInto.ts';
-import { lowerFromRoot } from '../../../src/context/lower.ts';
+import { lowerFromLayers, lowerFromRoot, type PlannedNode } from '../../../src/context/lower.ts';
 import { NeedsDirectory, planCopy } from '../../../src/context/planCopy.ts';
 import { writeLayerTar } from '../../../src/snapshot/layerTar.ts';
 import { writeTreeTar } from '../../../src/snapshot/treeTar.ts';
@@ -158,5 +158,23 @@ describe.runIf(isRoot)('planCopy + writeTreeTar give the layer copyInto + writeL
     const ctx = await BuildContext.open(makeTree(tmp.make(), { 'a/l': { symlink: 'real' }, 'a/real/x': 'x', 'b/l/y': 'y' }));
     const sel = await ctx.select(['a', 'b']);
     await expect(planCopy(sel, '/d/')).rejects.toBeInstanceOf(NeedsDirectory);
+  });
+});
+
+describe.runIf(isRoot)('lowerFromLayers', () => {
+  test('a tree layer above a dir layer: its entries win, a non-directory hides what is below, the rest shows through', async () => {
+    const below = makeTree(tmp.make(), { 'etc/passwd': 'root', 'bin/sh': 'sh', 'opt/x': 'x' });
+    const meta = { mode: 0o700, uid: 3, gid: 4, mtimeMs: 5000 };
+    const tree: PlannedNode = { kind: 'dir', meta, children: new Map<string, PlannedNode>([
+      ['etc', { kind: 'dir', meta, children: new Map() }],
+      ['bin', { kind: 'symlink', meta: { ...meta, mode: 0o777 }, target: 'usr/bin' }],
+    ]) };
+    const lower = lowerFromLayers([tree, below]);
+    expect(await lower.lstat('/etc')).toEqual({ type: 'dir', mode: 0o700, uid: 3, gid: 4, mtimeMs: 5000 });
+    expect((await lower.lstat('/etc/passwd'))?.type).toBe('file');
+    expect((await lower.lstat('/opt/x'))?.type).toBe('file');
+    expect(await lower.lstat('/bin/sh')).toBeNull();
+    expect(await lower.readlink('/bin')).toBe('usr/bin');
+    expect(await lower.lstat('/nope')).toBeNull();
   });
 });
