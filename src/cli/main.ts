@@ -104,7 +104,10 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
+  // Exit at once: the build's work is done and awaited (stdout and stderr writes are
+  // synchronous on Linux for files, pipes and terminals), and letting the event loop
+  // wind down first also tears the heap down, ~50 ms after a build of a big context.
+  (code) => { process.exitCode = code; if (process.platform === 'linux') process.exit(code); },
   (err: unknown) => {
     process.stderr.write(renderError(err, { debug: Boolean(process.env.TSBUILD_DEBUG) }) + '\n');
     process.exitCode = err instanceof TsbuildError ? err.exitCode : 1;

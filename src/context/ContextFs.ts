@@ -1,5 +1,5 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
-import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, type Dirent, type Stats } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join, posix } from 'node:path';
 import pLimit from 'p-limit';
@@ -8,6 +8,8 @@ import type { PatternMatcher, ParentMatches } from './dockerignore.ts';
 import type { EntryType, SourceEntry } from './types.ts';
 
 const MAX_LINKS = 255;
+const NO_THROW = { throwIfNoEntry: false } as const;
+const NO_HITS: ParentMatches = [];
 const YIELD_EVERY = 2000;
 
 /** Resolved is a context path after symlinks were followed inside the context. */
@@ -32,12 +34,20 @@ export class ContextFs {
   constructor(root: string, ignore: PatternMatcher | null) {
     this.root = root;
     this.ignore = ignore;
+    this.#prefix = root.endsWith('/') ? root : `${root}/`;
   }
 
   /** abs maps a context-relative path to its host path. */
   abs(rel: string): string {
-    return rel === '.' ? this.root : join(this.root, rel);
+    if (rel === '.') return this.root;
+    // Paths the walk builds are clean already (names from readdir joined by '/'): concatenating
+    // spares path.join's normalisation, which cost ~10 µs a file on a 20,000-file context.
+    return this.#clean.test(rel) ? this.#prefix + rel : join(this.root, rel);
   }
+
+  readonly #prefix: string;
+  /** A relative path with no empty, `.` or `..` component and no trailing slash. */
+  readonly #clean = /^(?!\.\.?(?:\/|$))(?:[^/]+\/(?!\.\.?(?:\/|$)))*[^/]+$/;
 
   /** lstat gives the entry at rel, or null when absent or excluded by .dockerignore. */
   async lstat(rel: string): Promise<Stats | null> {
@@ -129,41 +139,51 @@ export class ContextFs {
    * walkDir appends what lies below ctxDir to out. It uses synchronous readdir/lstat: on a
    * 20,000-file tree that is ~5x faster than the promise API (no thread-pool round trip per
    * call), and it yields to the event loop every YIELD_EVERY entries so progress output keeps up.
+   * With ignore or exclude patterns, readdir also gives each entry's type, so what is skipped
+   * (a non-directory, or a directory nothing below can be re-included from) is never lstat'ed:
+   * an ignored node_modules or .git costs one readdir of its parent, not a stat per file.
    */
   private async walkDir(ctxDir: string, subDir: string, ignHits: ParentMatches, exHits: ParentMatches,
     exclude: PatternMatcher | null, out: SourceEntry[], tick: { n: number }): Promise<void> {
-    for (const name of readdirSync(this.abs(ctxDir)).sort()) {
+    const dirAbs = this.abs(ctxDir);
+    const filtered = this.ignore !== null || exclude !== null;
+    const list = filtered ? readdirSync(dirAbs, { withFileTypes: true }).sort(byName) : readdirSync(dirAbs).sort();
+    for (const item of list) {
       if (++tick.n % YIELD_EVERY === 0) await yieldToLoop();
+      const name = typeof item === 'string' ? item : item.name;
       const ctxPath = ctxDir === '.' ? name : `${ctxDir}/${name}`;
-      const sub = subDir === '.' ? name : `${subDir}/${name}`;
-      const st = lstatSync(this.abs(ctxPath), { throwIfNoEntry: false });
-      if (st === undefined) continue;
-      const ih = this.ignore ? this.ignore.hits(ctxPath, ignHits) : [];
-      const eh = exclude ? exclude.hits(sub, exHits) : [];
+      const sub = subDir === ctxDir ? ctxPath : subDir === '.' ? name : `${subDir}/${name}`;
+      const ih = this.ignore ? this.ignore.hits(ctxPath, ignHits) : NO_HITS;
+      const eh = exclude ? exclude.hits(sub, exHits) : NO_HITS;
       const ignored = this.ignore !== null && this.ignore.decide(ih);
       const excluded = exclude !== null && exclude.decide(eh);
       const skip = ignored || excluded;
+      const mayDescend = !skip
+        || ((!ignored || this.ignore!.mayReincludeBelow(ctxPath)) && (!excluded || exclude!.mayReincludeBelow(sub)));
+      // d_type is enough to drop what is skipped; DT_UNKNOWN (some file systems) falls through to lstat.
+      if (skip && typeof item !== 'string' && (item.isDirectory() ? !mayDescend : knownType(item))) continue;
+      const abs = `${dirAbs}/${name}`;
+      const st = lstatSync(abs, NO_THROW);
+      if (st === undefined) continue;
       if (!st.isDirectory()) {
-        const e = skip ? null : this.entry(ctxPath, sub, st);
+        const e = skip ? null : this.entry(ctxPath, sub, st, abs);
         if (e) out.push(e);
         continue;
       }
-      const descend = !skip
-        || ((!ignored || this.ignore!.mayReincludeBelow(ctxPath)) && (!excluded || exclude!.mayReincludeBelow(sub)));
-      if (!descend) continue;
+      if (!mayDescend) continue;
       const at = out.length;
-      out.push(this.entry(ctxPath, sub, st)!);
+      out.push(this.entry(ctxPath, sub, st, abs)!);
       await this.walkDir(ctxPath, sub, ih, eh, exclude, out, tick);
       if (skip && out.length === at + 1) out.pop(); // an excluded dir is kept only for what it re-includes
     }
   }
 
   /** entry builds the SourceEntry for a path, or null for a kind COPY does not carry. */
-  private entry(ctxPath: string, rel: string, st: Stats): SourceEntry | null {
+  private entry(ctxPath: string, rel: string, st: Stats, abs = this.abs(ctxPath)): SourceEntry | null {
     const type = entryType(st);
     if (type === null) return null;
     const e: SourceEntry = {
-      rel, abs: this.abs(ctxPath), ctxPath, type,
+      rel, abs, ctxPath, type,
       mode: st.mode & 0o7777, size: type === 'file' ? st.size : 0,
       mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, ctimeMs: st.ctimeMs,
       ino: st.ino, dev: st.dev, nlink: st.nlink,
@@ -176,6 +196,15 @@ export class ContextFs {
   fileEntry(ctxPath: string, st: Stats): SourceEntry | null {
     return this.entry(ctxPath, '.', st);
   }
+}
+
+function byName(a: Dirent, b: Dirent): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** knownType tells whether readdir reported the entry's type (not DT_UNKNOWN). */
+function knownType(d: Dirent): boolean {
+  return d.isFile() || d.isDirectory() || d.isSymbolicLink() || d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice();
 }
 
 function entryType(st: Stats): EntryType | null {

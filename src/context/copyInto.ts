@@ -58,7 +58,7 @@ export async function copyInto(sel: Selection, destDir: string, dest: string, op
  * followed) and tells whether it is a directory: a trailing `/` (or a last component `.`/`..`),
  * several sources, or an existing directory in the image.
  */
-export async function resolveTarget(w: LayerWriter, sel: Selection, dest: string, opts: CopyIntoOptions): Promise<{ target: string; destIsDir: boolean }> {
+export async function resolveTarget(w: Pick<LayerWriter, 'lowerType'>, sel: Selection, dest: string, opts: CopyIntoOptions): Promise<{ target: string; destIsDir: boolean }> {
   const dirHint = dest.endsWith('/') || /(^|\/)\.\.?$/.test(dest) || dest === '';
   const raw = posix.normalize(posix.isAbsolute(dest) ? dest : posix.join('/', opts.workdir ?? '/', dest));
   const resolve = opts.resolveDest ?? (opts.lower ? (p: string) => resolveInLower(opts.lower!, p) : async (p: string) => p);

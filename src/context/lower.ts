@@ -63,44 +63,91 @@ async function isOpaque(dir: string): Promise<boolean> {
   }
 }
 
+/** PlannedMeta and PlannedNode are a layer known as an in-memory tree (a COPY's plan), read-only. */
+interface PlannedMeta {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtimeMs: number;
+}
+export type PlannedNode =
+  | { readonly kind: 'dir'; readonly meta: PlannedMeta; readonly children: ReadonlyMap<string, PlannedNode> }
+  | { readonly kind: 'file'; readonly file: PlannedMeta }
+  | { readonly kind: 'symlink'; readonly meta: PlannedMeta; readonly target: string };
+
+/** LowerLayer is one layer of the image below: an extracted lowerdir, or a tree not extracted. */
+export type LowerLayer = string | PlannedNode;
+
+/** Hit is where a path was found: the layer and its stat (dir layers) or node (tree layers). */
+type Hit = { layer: string; st: Stats } | { node: PlannedNode };
+
 /**
  * lowerFromDirs reads a stack of overlay lowerdirs (topmost first) as overlayfs would merge them:
  * a 0/0 character device is a whiteout, a non-directory hides what lies below it, and a
  * directory marked trusted.overlay.opaque=y hides the layers beneath.
  */
 export function lowerFromDirs(layers: readonly string[]): LowerFs {
-  const find = async (p: string): Promise<{ layer: string; st: Stats } | null> => {
+  return lowerFromLayers(layers);
+}
+
+/**
+ * lowerFromLayers is lowerFromDirs over a stack that may also hold layers known only as trees
+ * (a COPY's plan, whose tar is in the store but not extracted): such a layer has no whiteouts
+ * or opaque dirs, and a non-directory in it hides what lies below, as in a lowerdir.
+ */
+export function lowerFromLayers(layers: readonly LowerLayer[]): LowerFs {
+  const find = async (p: string): Promise<Hit | null> => {
     const parts = p.split('/').filter(Boolean);
     for (const layer of layers) {
-      let stop = false;
-      let present = true;
-      for (let i = 1; i < parts.length && present; i++) {
-        const anc = join(layer, ...parts.slice(0, i));
-        const st = await tryLstat(anc);
-        if (st === null) { present = false; break; }
-        if (isWhiteout(st) || !st.isDirectory()) return null;
-        if (await isOpaque(anc)) stop = true;
-      }
-      if (present) {
-        const full = join(layer, ...parts);
-        const st = await tryLstat(full);
-        if (st !== null) return isWhiteout(st) ? null : { layer, st };
-      }
-      if (stop) return null;
+      const r = typeof layer === 'string' ? await findInDir(layer, parts) : findInTree(layer, parts);
+      if (r === 'absent') continue;
+      return r === 'hidden' || r === 'stop' ? null : r;
     }
     return null;
   };
   return {
     async lstat(p) {
       const hit = await find(p);
-      return hit === null ? null : toLowerStat(hit.st);
+      if (hit === null) return null;
+      if ('st' in hit) return toLowerStat(hit.st);
+      const n = hit.node;
+      const m = n.kind === 'file' ? n.file : n.meta;
+      return { type: n.kind, mode: m.mode & 0o7777, uid: m.uid, gid: m.gid, mtimeMs: m.mtimeMs };
     },
     async readlink(p) {
       const hit = await find(p);
       if (hit === null) throw Object.assign(new Error(`readlink ${p}: not found`), { code: 'ENOENT' });
-      return readlink(join(hit.layer, p));
+      if ('st' in hit) return readlink(join(hit.layer, p));
+      if (hit.node.kind !== 'symlink') throw Object.assign(new Error(`readlink ${p}: not a symlink`), { code: 'EINVAL' });
+      return hit.node.target;
     },
   };
+}
+
+/** findInDir looks p up in one lowerdir: found, absent (look below), hidden (a whiteout or file above), or stop (opaque). */
+async function findInDir(layer: string, parts: string[]): Promise<Hit | 'absent' | 'hidden' | 'stop'> {
+  let stop = false;
+  for (let i = 1; i < parts.length; i++) {
+    const anc = join(layer, ...parts.slice(0, i));
+    const st = await tryLstat(anc);
+    if (st === null) return stop ? 'stop' : 'absent';
+    if (isWhiteout(st) || !st.isDirectory()) return 'hidden';
+    if (await isOpaque(anc)) stop = true;
+  }
+  const st = await tryLstat(join(layer, ...parts));
+  if (st !== null) return isWhiteout(st) ? 'hidden' : { layer, st };
+  return stop ? 'stop' : 'absent';
+}
+
+function findInTree(root: PlannedNode, parts: string[]): Hit | 'absent' | 'hidden' {
+  let node: PlannedNode = root;
+  for (let i = 0; i < parts.length; i++) {
+    if (node.kind !== 'dir') return 'hidden';
+    const next = node.children.get(parts[i]!);
+    if (next === undefined) return 'absent';
+    node = next;
+  }
+  return { node };
 }
 
 /**

@@ -46,17 +46,20 @@ export async function sourcesDigest(sel: Selection, opts: DigestOptions, content
   }
   for (const s of perSource) s.payloads = await Promise.all(s.payloads);
   const h = createHash('sha256');
-  h.update(JSON.stringify(['tsbuild-sources-v1', sel.parents, sel.multiple]) + '\n');
+  // Records are hashed in ~64 KiB strings: one update per record was 20,000 calls into C++.
+  let text = JSON.stringify(['tsbuild-sources-v1', sel.parents, sel.multiple]) + '\n';
   for (const { src, payloads } of perSource) {
-    h.update(JSON.stringify(['source', src.kind, src.name]) + '\n');
+    text += JSON.stringify(['source', src.kind, src.name]) + '\n';
     src.entries.forEach((e, i) => {
+      if (text.length > 1 << 16) { h.update(text); text = ''; }
       // The root of a dir source only lends its mtime: copyInto creates the destination dir
       // 0755 (or the octal --chmod) owned by --chown, as BuildKit does, so its mode is not hashed.
-      if (src.kind === 'dir' && e.rel === '.') { h.update('["."]\n'); return; }
+      if (src.kind === 'dir' && e.rel === '.') { text += '["."]\n'; return; }
       const mode = e.type === 'symlink' ? e.mode : chmod ? chmod.apply(e.mode, e.type === 'dir') : e.mode;
-      h.update(JSON.stringify([e.rel, e.type, mode, uid, gid, payloads[i]]) + '\n');
+      text += JSON.stringify([e.rel, e.type, mode, uid, gid, payloads[i]]) + '\n';
     });
   }
+  h.update(text);
   return digestFromHash(h);
 }
 

@@ -9,6 +9,7 @@ import { syncFsLater } from '../sys/mount.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CommitDirOptions, LayerAdopter } from './dirLayer.ts';
 import { OverlayActive } from './OverlayActive.ts';
+import type { TarTree, TreeTarOptions } from './treeTar.ts';
 import type { ActiveSnapshot, LayerBlob, Snapshotter } from './types.ts';
 
 /** OverlaySnapshotterOptions: root is the store root (ROOT/snapshots and ROOT/tmp are used). */
@@ -39,6 +40,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   /** Snapshots seen installed by this process: they are immutable and never removed, so one check is enough. */
   readonly #present = new Set<string>();
   readonly #volatile: boolean;
+  readonly #trees = new Map<DiffID, TarTree>();
   /** `unsynced` markers of the snapshots installed since the last sync(). */
   #unsynced: string[] = [];
 
@@ -162,6 +164,27 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   /** commitDir commits a plain directory (e.g. what COPY wrote) as a layer and adopts it. */
   commitDir(dir: string, opts: CommitDirOptions = {}): Promise<LayerBlob | null> {
     return commitDirLazily(this.#store, dir, { ...opts, adopt: this });
+  }
+
+  /**
+   * commitTree stores a layer described in memory (a COPY's plan) as a blob only: no snapshot
+   * directory is made, so a COPY that no later step mounts is never extracted; a step that
+   * mounts it extracts it from the blob (ensure). Null for a tree with no entry.
+   */
+  async commitTree(tree: TarTree, opts: TreeTarOptions = {}): Promise<LayerBlob | null> {
+    const { commitTree } = await import('./treeTar.ts');
+    const layer = await commitTree(this.#store, tree, opts);
+    if (layer) this.#trees.set(layer.diffID, tree);
+    return layer;
+  }
+
+  /**
+   * tree is the in-memory description of a layer this process committed with commitTree, if
+   * any: a later COPY reads the image below it from there (which paths exist, as what) rather
+   * than extracting the layer.
+   */
+  tree(diffID: DiffID): TarTree | undefined {
+    return this.#trees.get(diffID);
   }
 
   async prepare(dir: string, parents: readonly DiffID[]): Promise<ActiveSnapshot> {

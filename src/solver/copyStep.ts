@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { lowerFromDirs, resolveInLower } from '../context/lower.ts';
+import { lowerFromLayers, resolveInLower } from '../context/lower.ts';
 import { randomBytes } from 'node:crypto';
 import type { Digest } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
@@ -10,6 +10,7 @@ import { findStage } from '../planner/stages.ts';
 import type { StageState } from '../planner/state.ts';
 import { resolveChown } from './chownUser.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
+import type { TarTree } from '../snapshot/treeTar.ts';
 import { stepKey } from './keys.ts';
 import { ensureLayers } from './layers.ts';
 import { withRootfs } from './rootfsView.ts';
@@ -18,7 +19,7 @@ import { addUrlStep, isUrl } from './addUrl.ts';
 import { isHeredocSource, writeHeredocFiles } from './heredocFiles.ts';
 import { mixedCopy } from './mixedCopy.ts';
 import type { StepContext } from './solve.ts';
-import type { FileSelection, FileSource } from './types.ts';
+import type { CopyOptions, FileSelection, FileSource } from './types.ts';
 
 export interface CopyPlan {
   sources: string[];
@@ -56,17 +57,17 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
     const sel = await src.select(plan.sources, { exclude: plan.exclude, parents: ins.parents });
     if (sel.count > 1 && !ins.parents) await needDirDest(s, sc, plan, ins);
     const digest = await src.digest(sel, { ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}) });
-    return cachedCopy(s, copyHistory(ins, plan), sc, stepKey(s.key, { ...def, digest }), (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
+    return cachedLayerStep(s, sc, stepKey(s.key, { ...def, digest }), copyHistory(ins, plan), () => copyLayer(s, sc, src, sel, plan, ins));
   }
   const from = await resolveFrom(ins.from, sc);
   const key = stepKey(s.key, { ...def, from: from.key, sources: plan.sources, exclude: plan.exclude });
-  return cachedCopy(s, copyHistory(ins, plan), sc, key, (layerDir, lowers) =>
+  return cachedLayerStep(s, sc, key, copyHistory(ins, plan), () =>
     withRootfs(sc, from.layers, async (merged) => {
       const src = await sc.deps.files.rootfs(merged);
       try {
         const sel = await src.select(plan.sources, { exclude: plan.exclude, parents: ins.parents });
         if (sel.count > 1 && !ins.parents) await needDirDest(s, sc, plan, ins);
-        await copySel(src, sel, layerDir, lowers, plan, ins);
+        return await copyLayer(s, sc, src, sel, plan, ins);
       } finally {
         await src.close();
       }
@@ -74,10 +75,42 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
   );
 }
 
+/**
+ * copyLayer makes the layer of a COPY/ADD of sel. A COPY is planned in memory and its tar
+ * streamed from the sources into the store (one read and one write of each file, no layer
+ * directory, no snapshot until a later step mounts the layer); ADD, and the rare COPY only a
+ * real directory can answer (see planCopy), are written into a layer directory and committed.
+ */
+export async function copyLayer(s: StageState, sc: StepContext, src: FileSource, sel: FileSelection, plan: CopyPlan, ins: CopyInstruction): Promise<LayerBlob | null> {
+  const lowers = ins.link ? [] : await lowerLayers(sc, s.layers);
+  const tree = await src.plan(sel, plan.dest, { ...copyOptions(plan, ins, []), lowers });
+  if (tree === null) return writeLayer(s, sc, (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
+  return (await sc.deps.snapshotter.commitTree(tree, sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {})) ?? (await emptyLayer(sc));
+}
+
+/**
+ * lowerLayers gives the layers below a COPY, topmost first, as what the COPY's plan reads: the
+ * extracted dir, or the tree of a layer an earlier COPY of this process made, which then needs
+ * no extraction (so a run of COPY steps extracts none of the layers it makes).
+ */
+async function lowerLayers(sc: StepContext, layers: readonly LayerBlob[]): Promise<Array<string | TarTree>> {
+  const out: Array<string | TarTree> = [];
+  for (const l of [...layers].reverse()) {
+    const tree = (await sc.deps.snapshotter.has(l.diffID)) ? undefined : sc.deps.snapshotter.tree(l.diffID);
+    if (tree === undefined) await ensureLayers(sc, [l]);
+    out.push(tree ?? sc.deps.snapshotter.layerDir(l.diffID));
+  }
+  return out;
+}
+
 export function copySel(src: FileSource, sel: FileSelection, layerDir: string, lowerDirs: string[], plan: CopyPlan, ins: CopyInstruction): Promise<void> {
+  return src.copy(sel, layerDir, plan.dest, copyOptions(plan, ins, lowerDirs));
+}
+
+function copyOptions(plan: CopyPlan, ins: CopyInstruction, lowerDirs: string[]): CopyOptions {
   // --link: the layer is made on its own, not on top of the image (BuildKit's rebased copy):
   // new parent directories are 0755 root and the image's symlinks are not followed.
-  return src.copy(sel, layerDir, plan.dest, { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD', chownGiven: ins.chown !== undefined, lowerDirs: ins.link ? [] : lowerDirs });
+  return { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD', chownGiven: ins.chown !== undefined, lowerDirs: ins.link ? [] : lowerDirs };
 }
 
 /** heredocCopy runs `COPY <<EOF dest`: the bodies become files in a scratch dir, copied with COPY's rules. */
@@ -88,7 +121,7 @@ async function heredocCopy(s: StageState, ins: CopyInstruction, sc: StepContext,
     try {
       const sel = await src.select(docs.names, { exclude: [], parents: false });
       const digest = await src.digest(sel, { ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}) });
-      return await cachedCopy(s, copyHistory(ins, plan), sc, stepKey(s.key, { ...def, heredocs: docs.names, digest }), (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
+      return await cachedLayerStep(s, sc, stepKey(s.key, { ...def, heredocs: docs.names, digest }), copyHistory(ins, plan), () => copyLayer(s, sc, src, sel, plan, ins));
     } finally {
       await src.close();
     }
@@ -160,8 +193,7 @@ async function needDirDest(s: StageState, sc: StepContext, plan: CopyPlan, ins: 
  */
 async function destIsDir(s: StageState, sc: StepContext, plan: CopyPlan): Promise<boolean> {
   if (plan.dest.endsWith('/') || /(^|\/)\.\.?$/.test(plan.dest) || plan.dest === '') return true;
-  await ensureLayers(sc, s.layers);
-  const lower = lowerFromDirs(s.layers.map((l) => sc.deps.snapshotter.layerDir(l.diffID)).reverse());
+  const lower = lowerFromLayers(await lowerLayers(sc, s.layers));
   const abs = posix.isAbsolute(plan.dest) ? plan.dest : posix.join(plan.workdir, plan.dest);
   return (await lower.lstat(await resolveInLower(lower, posix.normalize(abs))))?.type === 'dir';
 }

@@ -1,14 +1,16 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BuildContext } from '../context/BuildContext.ts';
 import { parseChmod, type ChmodSpec } from '../context/chmod.ts';
 import type { Selection } from '../context/types.ts';
 import type { StoreDirs } from '../store/types.ts';
-import type { FileSelection, FileSource, FileSourceFactory } from './types.ts';
+import type { CopyIntoOptions } from '../context/copyInto.ts';
+import type { CopyOptions, FileSelection, FileSource, FileSourceFactory } from './types.ts';
 
 type Sel = FileSelection & { readonly sel: Selection };
 
-function wrap(ctx: BuildContext, flush: boolean): FileSource {
+function wrap(ctx: BuildContext, flush: boolean, legacyCache?: string): FileSource {
   return {
     async select(sources, opts) {
       const sel = await ctx.select(sources, { exclude: opts.exclude, parents: opts.parents });
@@ -17,15 +19,20 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
     digest(s, opts) {
       return ctx.digest((s as Sel).sel, { chown: { uid: opts.uid, gid: opts.gid }, ...(opts.chmod !== undefined ? { chmod: opts.chmod } : {}) });
     },
+    async plan(s, dest, opts) {
+      if (opts.add) return null;
+      const [{ planCopy, NeedsDirectory }, o] = await Promise.all([import('../context/planCopy.ts'), intoOptions(opts)]);
+      try {
+        return await planCopy((s as Sel).sel, dest, o);
+      } catch (e) {
+        if (e instanceof NeedsDirectory) return null;
+        throw e;
+      }
+    },
     async copy(s, layerDir, dest, opts) {
       // Loaded only when a COPY/ADD really runs: ADD's archive code pulls in node-tar.
-      const [{ copyInto }, { lowerFromDirs }] = await Promise.all([import('../context/copyInto.ts'), import('../context/lower.ts')]);
-      const o = {
-        workdir: opts.workdir,
-        chown: { uid: opts.uid, gid: opts.gid },
-        ...(opts.chmod !== undefined ? { chmod: dockerChmod(opts.chmod) } : {}),
-        lower: lowerFromDirs(opts.lowerDirs),
-      };
+      const { lowers: _treesAreForPlan, ...dirs } = opts;
+      const [{ copyInto }, o] = await Promise.all([import('../context/copyInto.ts'), intoOptions(dirs)]);
       // ADD extracts local archives (detected by content); COPY never does.
       if (opts.add) {
         const { addInto } = await import('../context/add.ts');
@@ -36,7 +43,18 @@ function wrap(ctx: BuildContext, flush: boolean): FileSource {
     },
     async close() {
       if (flush) await ctx.saveStatCache();
+      if (legacyCache !== undefined) await rm(legacyCache, { force: true });
     },
+  };
+}
+
+async function intoOptions(opts: CopyOptions): Promise<CopyIntoOptions> {
+  const { lowerFromLayers } = await import('../context/lower.ts');
+  return {
+    workdir: opts.workdir,
+    chown: { uid: opts.uid, gid: opts.gid },
+    ...(opts.chmod !== undefined ? { chmod: dockerChmod(opts.chmod) } : {}),
+    lower: lowerFromLayers(opts.lowers ?? opts.lowerDirs),
   };
 }
 
@@ -62,8 +80,9 @@ export function contextFiles(contextDir: string, dirs: StoreDirs, _buildfile: st
   return {
     async context() {
       const id = createHash('sha256').update(contextDir).digest('hex').slice(0, 16);
-      const ctx = await BuildContext.open(contextDir, { statCachePath: join(dirs.cache, `statcache-${id}.json`) });
-      return wrap(ctx, true);
+      const ctx = await BuildContext.open(contextDir, { statCachePath: join(dirs.cache, `statcache-${id}.bin`) });
+      // The JSON stat cache of earlier versions is not read any more.
+      return wrap(ctx, true, join(dirs.cache, `statcache-${id}.json`));
     },
     async rootfs(dir) {
       return wrap(await BuildContext.open(dir, { dockerignore: false }), false);

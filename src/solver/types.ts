@@ -5,6 +5,7 @@ import type { ImageConfig } from '../oci/types.ts';
 import type { Expander } from '../planner/expand.ts';
 import type { ParseResult } from '../parser/types.ts';
 import type { CommitOptions, LayerBlob, Snapshotter } from '../snapshot/types.ts';
+import type { TarTree, TreeTarOptions } from '../snapshot/treeTar.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CacheStore } from '../cache/CacheStore.ts';
 import type { CacheRecord } from '../cache/types.ts';
@@ -40,6 +41,11 @@ export interface FileSource {
    * lowerDirs are the image's extracted layers, topmost first (to follow its symlinks and see its dirs).
    */
   copy(sel: FileSelection, layerDir: string, dest: string, opts: CopyOptions): Promise<void>;
+  /**
+   * plan computes in memory the layer that copy would write (COPY only, not ADD), for
+   * streaming it without a layer directory; null when only copy can write it.
+   */
+  plan(sel: FileSelection, dest: string, opts: CopyOptions): Promise<TarTree | null>;
   /** close releases what the source holds (mounts, stat cache flush). */
   close(): Promise<void>;
 }
@@ -55,6 +61,11 @@ export interface CopyOptions {
   add: boolean;
   /** The image's extracted layers, topmost first; empty for COPY --link (the layer stands alone). */
   lowerDirs: string[];
+  /**
+   * For plan only, instead of lowerDirs: the image's layers topmost first, each extracted (its
+   * dir) or known as the tree of a COPY this process made (not extracted).
+   */
+  lowers?: ReadonlyArray<string | TarTree>;
 }
 
 /** FileSourceFactory opens file sources: the context once per build, rootfs dirs per COPY --from. */
@@ -69,6 +80,10 @@ export interface LayerDirs {
   layerDir(diffID: DiffID): string;
   /** commitDir turns a directory into a layer and adopts it as that layer's snapshot. */
   commitDir(dir: string, opts?: CommitOptions): Promise<LayerBlob | null>;
+  /** commitTree stores a layer described in memory as a blob, without a snapshot (extracted when mounted). */
+  commitTree(tree: TarTree, opts?: TreeTarOptions): Promise<LayerBlob | null>;
+  /** tree gives the in-memory form of a layer committed by commitTree in this process. */
+  tree(diffID: DiffID): TarTree | undefined;
 }
 
 /** RemoteCache is the build cache imported with --cache-from: records by key, layers fetched on demand. */

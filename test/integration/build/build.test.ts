@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync, utimesSync, writeFileSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { mountsUnder, ok, tsbuild, type TempRoot } from '../../helpers/cli.ts';
@@ -40,6 +40,38 @@ describe('build', () => {
     const rootfs = unpack(t.root, 'basic:1', join(t.dir, 'unpack-basic'));
     expect(readFileSync(join(rootfs, 'app/out.txt'), 'utf8')).toBe('1-hi\n');
     expect(readFileSync(join(rootfs, 'app/hello.txt'), 'utf8')).toBe('hi');
+  });
+
+  test('a COPY layer is streamed to the store without a snapshot; a later RUN extracts it from the blob', async () => {
+    const ctx = ctxDir({ Buildfile: 'FROM busybox\nCOPY tail.txt /t/tail.txt\n', 'tail.txt': 'only copied' });
+    await build(ctx, 'copytail:1');
+    const diffID = (imageOf(t.root, 'copytail:1').config.rootfs.diff_ids as string[]).at(-1)!;
+    const snap = join(t.root, 'snapshots', diffID.slice(7, 23));
+    expect(existsSync(snap)).toBe(false);
+    writeFileSync(join(ctx, 'Buildfile'), 'FROM busybox\nCOPY tail.txt /t/tail.txt\nRUN cat /t/tail.txt > /t/read.txt\n');
+    const r = await build(ctx, 'copytail:2');
+    expect(r.cached).toEqual(['COPY tail.txt /t/tail.txt']);
+    expect(readFileSync(join(snap, 'fs/t/tail.txt'), 'utf8')).toBe('only copied');
+    const rootfs = unpack(t.root, 'copytail:2', join(t.dir, 'unpack-copytail'));
+    expect(readFileSync(join(rootfs, 't/read.txt'), 'utf8')).toBe('only copied');
+  });
+
+  test('a run of COPY steps extracts none of its layers, and reads the image below from the trees as from extracted layers', async () => {
+    const ctx = ctxDir({ Buildfile: 'FROM busybox\nCOPY adir /a\nCOPY b.txt /a/\n', 'adir/x': 'x', 'b.txt': 'b' });
+    utimesSync(join(ctx, 'adir'), 1_600_000_000, 1_600_000_000);
+    await build(ctx, 'copyrun:1');
+    const viaTrees = imageOf(t.root, 'copyrun:1').config.rootfs.diff_ids as string[];
+    for (const d of viaTrees.slice(-2)) expect(existsSync(join(t.root, 'snapshots', d.slice(7, 23)))).toBe(false);
+    // Extract the first COPY's layer (a RUN mounts it), then make the second COPY again on the extracted dir.
+    writeFileSync(join(ctx, 'Buildfile'), 'FROM busybox\nCOPY adir /a\nRUN true\n');
+    await build(ctx, 'copyrun:2');
+    expect(existsSync(join(t.root, 'snapshots', viaTrees.at(-2)!.slice(7, 23)))).toBe(true);
+    writeFileSync(join(ctx, 'Buildfile'), 'FROM busybox\nCOPY adir /a\nCOPY b.txt /a/\n');
+    await build(ctx, 'copyrun:3', ['--no-cache']);
+    expect(imageOf(t.root, 'copyrun:3').config.rootfs.diff_ids).toEqual(viaTrees);
+    const rootfs = unpack(t.root, 'copyrun:3', join(t.dir, 'unpack-copyrun'));
+    // /a keeps the time the first COPY gave it (its source dir's), in the second COPY's layer too.
+    expect([readFileSync(join(rootfs, 'a/b.txt'), 'utf8'), statSync(join(rootfs, 'a')).mtimeMs]).toEqual(['b', 1_600_000_000_000]);
   });
 
   test('a rebuild hits the cache for every step and gives the same image id; an edit re-runs only from its COPY', async () => {

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readFileSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildContext } from '../../../src/context/BuildContext.ts';
 import { hashFile, type HashFileFn } from '../../../src/context/hashFile.ts';
 import { parseChmod } from '../../../src/context/chmod.ts';
-import { RACY_MS } from '../../../src/context/StatCache.ts';
+import { RACY_MS, StatCache } from '../../../src/context/StatCache.ts';
 import { isDigest } from '../../../src/core/digest.ts';
 import { makeTree, TempDirs, type Node } from './tree.ts';
 
@@ -86,9 +87,10 @@ describe('stat cache', () => {
     expect(c2.reads).toEqual([]);
 
     // Forge the cached hash of `same`: a warm run trusts the stat match and never rereads it.
-    const raw = JSON.parse(readFileSync(cachePath, 'utf8')) as { entries: Record<string, unknown[]> };
-    raw.entries['same']![5] = '0'.repeat(64);
-    writeFileSync(cachePath, JSON.stringify(raw));
+    const forged = await StatCache.load(cachePath);
+    expect(forged.get('same', lstatSync(join(dir, 'same')))).toBe(createHash('sha256').update('x').digest('hex'));
+    forged.set('same', lstatSync(join(dir, 'same')), '0'.repeat(64), Date.now());
+    await forged.save();
     const c3 = counting();
     const ctx3 = await BuildContext.open(dir, { statCachePath: cachePath, hashFile: c3.fn });
     expect(await ctx3.digest(await ctx3.select(['.']))).not.toBe(d1);
@@ -129,6 +131,31 @@ describe('stat cache', () => {
     const ctx2 = await BuildContext.open(dir, { statCachePath: cachePath, hashFile: c.fn });
     await ctx2.digest(await ctx2.select(['a']));
     expect(c.reads).toHaveLength(1);
+  });
+
+  test('the cache file round-trips entries loaded and set, and a truncated file is ignored', async () => {
+    const path = join(tmp.make(), 'statcache.bin');
+    const st = (i: number) => ({ size: i, mtimeMs: 1_700_000_000_123.456 + i, ctimeMs: 1_700_000_001_000.5, ino: 2 ** 40 + i, dev: 2049 });
+    const hex = (i: number) => createHash('sha256').update(String(i)).digest('hex');
+    const first = await StatCache.load(path);
+    for (let i = 0; i < 500; i++) first.set(`dir/ünï ${i}`, st(i), hex(i), Date.now());
+    await first.save();
+    const second = await StatCache.load(path);
+    expect(second.size).toBe(500);
+    second.set('dir/ünï 7', st(70), hex(70), Date.now()); // replaces a loaded entry
+    second.set('new', st(1), hex(1), Date.now());
+    second.forget('dir/ünï 8');
+    await second.save();
+    const third = await StatCache.load(path);
+    expect(third.size).toBe(500);
+    expect(third.get('dir/ünï 3', st(3))).toBe(hex(3));
+    expect(third.get('dir/ünï 7', st(70))).toBe(hex(70));
+    expect(third.get('dir/ünï 7', st(7))).toBeUndefined();
+    expect(third.get('dir/ünï 8', st(8))).toBeUndefined();
+    expect(third.get('new', st(1))).toBe(hex(1));
+    expect(third.get('dir/ünï 9', { ...st(9), ino: 1 })).toBeUndefined(); // any stat field differs: a miss
+    truncateSync(path, readFileSync(path).length - 1);
+    expect((await StatCache.load(path)).size).toBe(0);
   });
 
   test('a corrupt cache file is ignored', async () => {

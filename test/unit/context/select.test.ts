@@ -1,4 +1,6 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { BuildContext } from '../../../src/context/BuildContext.ts';
@@ -159,6 +161,29 @@ describe('BuildContext.select', () => {
   test('walk honours .dockerignore', async () => {
     const ctx = await ctxOf({ '.dockerignore': 'node_modules\n', 'node_modules/x': '', 'a': '' });
     expect((await ctx.walk()).map((e) => e.rel)).toEqual(['.', '.dockerignore', 'a']);
+  });
+
+  test('what .dockerignore or --exclude skips is never stat-ed; re-included paths still are', async () => {
+    const ctx = await ctxOf({
+      '.dockerignore': 'node_modules\n*.log\nkeep/*\n!keep/yes\n',
+      'node_modules/p/index.js': '', 'a.log': '', 'a': '', 'keep/yes': '', 'keep/no': '', 'src/x.tmp': '', 'src/y': '',
+    });
+    const seen: string[] = [];
+    const real = fs.lstatSync;
+    const spy = vi.spyOn(fs, 'lstatSync').mockImplementation(((p: string, o?: object) => { seen.push(p.slice(ctx.dir.length + 1)); return real(p, o as never); }) as typeof fs.lstatSync);
+    syncBuiltinESMExports();
+    try {
+      expect((await ctx.walk()).map((e) => e.rel)).toEqual(['.', '.dockerignore', 'a', 'keep', 'keep/yes', 'src', 'src/x.tmp', 'src/y']);
+      expect(seen.filter((p) => /node_modules|\.log|keep\/no/.test(p))).toEqual([]);
+      expect(seen).toContain('keep/yes');
+      seen.length = 0;
+      expect(summary(await ctx.select(['src'], { exclude: ['*.tmp'] }))).toEqual(['dir:src=.,y']);
+      expect(seen).not.toContain('src/x.tmp');
+      expect(seen).toContain('src/y');
+    } finally {
+      spy.mockRestore();
+      syncBuiltinESMExports();
+    }
   });
 
   test('sockets and fifos are skipped', async () => {
