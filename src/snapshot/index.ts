@@ -7,3 +7,4 @@ export * from './dirLayer.ts';
 export * from './OverlaySnapshotter.ts';
 export * from './OverlayActive.ts';
 export * from './mounts.ts';
+export * from './treeTar.ts';
