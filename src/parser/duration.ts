@@ -1,6 +1,6 @@
 /** Nanoseconds per unit of Go's time.ParseDuration. */
 const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-const PART = /^([0-9]*(?:\.[0-9]*)?)([a-zµμ]+)/;
+const PART = /^([0-9]*(?:\.[0-9]*)?)([a-z\u00b5\u03bc]+)/;
 
 /**
  * parseGoDuration reads a Go duration (`30s`, `1m30s`, `500ms`, `1.5h`, `0`)
