@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, unlink } from 'node:fs/promises';
+import { access, link, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../core/errors.ts';
 
@@ -40,6 +40,8 @@ export async function writeFileAtomic(tmpDir: string, dest: string, data: Uint8A
 
 /** createFileAtomic creates dest with data unless it exists already (then it is left as is). */
 export async function createFileAtomic(tmpDir: string, dest: string, data: Uint8Array | string): Promise<void> {
+  // Every command opens the store: when the file is there, stage and fsync nothing.
+  if (await exists(dest)) return;
   const tmp = await writeStaged(tmpDir, data);
   try {
     await link(tmp, dest);
@@ -47,5 +49,15 @@ export async function createFileAtomic(tmpDir: string, dest: string, data: Uint8
     if (!isErrno(e, 'EEXIST')) throw e;
   } finally {
     await unlink(tmp).catch(() => undefined);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return false;
+    throw e;
   }
 }

@@ -53,8 +53,16 @@ export class OciTagStore implements TagStore {
 
   async set(name: string, desc: Descriptor): Promise<void> {
     const n = normalizeTag(name);
+    const entry: Descriptor = { ...desc, annotations: { ...desc.annotations, [REF_NAME]: n } };
+    const named = (idx: Index) => {
+      const same = idx.manifests.find((m) => m.annotations?.[REF_NAME] === n);
+      return same !== undefined && JSON.stringify(same) === JSON.stringify(entry) && !idx.manifests.some((m) => isUntaggedOf(m, desc.digest));
+    };
+    // A rebuild tags what the tag names already: no lock, no write (as if it had
+    // happened at this read, before any concurrent change).
+    if (named(await this.readIndex())) return;
     await this.update((idx) => {
-      const entry: Descriptor = { ...desc, annotations: { ...desc.annotations, [REF_NAME]: n } };
+      if (named(idx)) return;
       idx.manifests = idx.manifests.filter((m) => m.annotations?.[REF_NAME] !== n && !isUntaggedOf(m, desc.digest));
       idx.manifests.push(entry);
     });
@@ -89,12 +97,17 @@ export class OciTagStore implements TagStore {
     return found;
   }
 
-  /** update applies fn to index.json under the lock and writes the result atomically. */
+  /**
+   * update applies fn to index.json under the lock and writes the result atomically,
+   * unless it is unchanged (a rebuild tagging the image it had tagged before).
+   */
   async update(fn: (idx: Index) => void): Promise<void> {
     await withFileLock(this.#lockPath, async () => {
       const idx = await this.readIndex();
+      const before = JSON.stringify(idx);
       fn(idx);
-      await writeFileAtomic(this.#tmpDir, this.#indexPath, JSON.stringify(idx));
+      const after = JSON.stringify(idx);
+      if (after !== before) await writeFileAtomic(this.#tmpDir, this.#indexPath, after);
     });
   }
 

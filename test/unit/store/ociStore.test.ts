@@ -28,6 +28,14 @@ describe('openStore', () => {
     expect(JSON.parse(await readFile(join(root, 'oci/index.json'), 'utf8'))).toMatchObject({ schemaVersion: 2, manifests: [] });
   });
 
+  test('reopening writes nothing: oci-layout, index.json and tmp/ stay as they are', async () => {
+    const before = await Promise.all(['oci/oci-layout', 'oci/index.json'].map((f) => stat(join(root, f))));
+    await openStore(root);
+    const after = await Promise.all(['oci/oci-layout', 'oci/index.json'].map((f) => stat(join(root, f))));
+    expect(after.map((s) => [s.ino, s.mtimeMs])).toEqual(before.map((s) => [s.ino, s.mtimeMs]));
+    expect((await readdir(join(root, 'tmp'))).filter((n) => n !== 'locks')).toEqual([]);
+  });
+
   test('reopening keeps existing tags', async () => {
     const d = await store.content.putBytes('{}');
     await store.tags.set('app', { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...d });
@@ -135,6 +143,17 @@ describe('OciTagStore', () => {
     expect(await store.tags.remove('app')).toBe(true);
     expect(await store.tags.remove('app')).toBe(false);
     expect(await store.tags.get('app')).toBeUndefined();
+  });
+
+  test('setting a tag to what it names already leaves index.json untouched', async () => {
+    await store.tags.set('app:1', desc('a'));
+    await store.tags.set('app:2', desc('b'));
+    const ino = (await stat(join(root, 'oci/index.json'))).ino;
+    await store.tags.set('app:1', desc('a'));
+    expect((await stat(join(root, 'oci/index.json'))).ino).toBe(ino);
+    await store.tags.set('app:1', desc('c'));
+    expect((await stat(join(root, 'oci/index.json'))).ino).not.toBe(ino);
+    expect((await store.tags.get('app:1'))?.digest).toBe(sha256Of('c'));
   });
 
   test('untagged entries: keep, a name removed with keepImage, set and forget', async () => {
