@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { syscallNumbers, type SyscallNumbers } from './syscalls.ts';
+import { childProcess } from './childProcess.ts';
 
 /**
  * The perl server is one long-lived `perl` (perl-base, in every Debian and Ubuntu system)
@@ -226,7 +227,7 @@ export class PerlServer {
   constructor(perl: string, n: SyscallNumbers) {
     const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup].map(String);
     // A fixed environment: PERL5OPT, PERL5LIB and friends of the caller must not reach it.
-    this.#child = spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+    this.#child = childProcess().spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
     this.#child.on('error', () => this.#fail());
     this.#child.on('exit', () => this.#fail());

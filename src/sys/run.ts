@@ -1,5 +1,6 @@
-import { spawn, type SpawnOptions } from 'node:child_process';
+import type { SpawnOptions } from 'node:child_process';
 import { TsbuildError, type ErrorCode } from '../core/errors.ts';
+import { childProcess } from './childProcess.ts';
 
 /** RunResult is a finished helper process. */
 export interface RunResult {
@@ -20,7 +21,7 @@ export async function runTool(
   const spawnOpts: SpawnOptions = { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] };
   if (opts.cwd) spawnOpts.cwd = opts.cwd;
   if (opts.env) spawnOpts.env = opts.env;
-  const child = spawn(cmd, args, spawnOpts);
+  const child = childProcess().spawn(cmd, args, spawnOpts);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -1,7 +1,8 @@
-import { spawn, type StdioOptions } from 'node:child_process';
+import type { StdioOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { TsbuildError } from '../core/errors.ts';
+import { childProcess } from './childProcess.ts';
 
 /** StreamingStdio says where a long-running child's streams go: our own (inherit) or the given streams. */
 export interface StreamingStdio {
@@ -34,7 +35,7 @@ export interface StreamingChild {
 export function spawnStreaming(cmd: string, args: readonly string[], stdio: StreamingStdio, env?: NodeJS.ProcessEnv): StreamingChild {
   const inMode = stdio.stdin === undefined || stdio.stdin === 'ignore' ? 'ignore' : stdio.stdin === 'inherit' ? 'inherit' : 'pipe';
   const io: StdioOptions = [inMode, stdio.stdout === 'inherit' ? 'inherit' : 'pipe', stdio.stderr === 'inherit' ? 'inherit' : 'pipe'];
-  const child = spawn(cmd, args, { stdio: io, ...(env ? { env } : {}) });
+  const child = childProcess().spawn(cmd, args, { stdio: io, ...(env ? { env } : {}) });
   let hasExited = false;
   child.once('exit', () => (hasExited = true));
   if (stdio.stdout !== 'inherit') child.stdout!.pipe(stdio.stdout, { end: false });

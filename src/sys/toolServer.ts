@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { TsbuildError, type ErrorCode } from '../core/errors.ts';
 import type { RunResult } from './run.ts';
+import { childProcess } from './childProcess.ts';
 
 // Each request is one line: `cd DIR && exec CMD ARGS...` run in a subshell, every
 // word single-quoted. The shell answers with the command's merged output, then a
@@ -26,7 +27,7 @@ export class ToolServer {
   #dead: Error | undefined;
 
   constructor() {
-    this.#child = spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
+    this.#child = childProcess().spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
     this.#child.on('error', (e) => this.#fail(e));
     this.#child.on('exit', () => this.#fail(new Error('tool server exited')));
