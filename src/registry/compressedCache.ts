@@ -69,30 +69,38 @@ export async function findCompressed(
   return hit && (await store.has(hit.digest)) ? { ...hit, mediaType: compressedMediaType(kind, docker) } : undefined;
 }
 
+/** CompressTee sends the compressed bytes somewhere else too while they are stored (an upload). */
+export interface CompressTee {
+  /** Gets the bytes as they are made, with backpressure; destroying it detaches it and the store's copy goes on. */
+  to: Writable;
+  /** Called with the blob's digest and size once all of it is made, before the store's fsync and rename. */
+  sealed?: (blob: { digest: Digest; size: number }) => void;
+}
+
 /**
  * compressToStore compresses an uncompressed layer (whose digest is its DiffID)
- * into the store by streaming, and records it. With also, the compressed bytes are
- * piped there too as they are made (an upload, for instance), with backpressure;
- * destroying also detaches it and the store's copy goes on.
+ * into the store by streaming, and records it; with tee, the compressed bytes go
+ * there too as they are made.
  */
 export async function compressToStore(
-  store: ContentStore, cache: CompressedLayerCache, layer: Descriptor, docker: boolean, kind: LayerCompression, also?: Writable,
+  store: ContentStore, cache: CompressedLayerCache, layer: Descriptor, docker: boolean, kind: LayerCompression, tee?: CompressTee,
 ): Promise<CompressedRecord> {
   const w = await store.writer();
   try {
     const src = compressFile(kind, store.path(layer.digest));
-    if (also) {
-      also.once('close', () => src.unpipe(also));
-      src.pipe(also);
+    if (tee) {
+      tee.to.once('close', () => src.unpipe(tee.to));
+      src.pipe(tee.to);
     }
     await pipeline(src, w.stream);
+    if (tee?.sealed) tee.sealed(await w.sealed());
     const { digest, size } = await w.commit();
     const rec = { digest, size, mediaType: compressedMediaType(kind, false) };
     await cache.set(layer.digest as string as DiffID, rec, kind);
     return { ...rec, mediaType: compressedMediaType(kind, docker) };
   } catch (e) {
     await w.abort();
-    also?.destroy(e as Error);
+    tee?.to.destroy(e as Error);
     throw e;
   }
 }

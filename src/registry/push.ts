@@ -6,7 +6,7 @@ import type { ContentStore } from '../store/types.ts';
 import { BlobSources } from './blobSources.ts';
 import type { RegistryClient } from './client.ts';
 import { CompressedLayerCache, compressToStore, findCompressed, isUncompressedLayer } from './compressedCache.ts';
-import type { LayerCompression } from './compression.ts';
+import { compressedMediaType, type LayerCompression } from './compression.ts';
 import { compressLayer, planCompression, readStoredManifest, rewriteManifest, type CompressionPlan } from './compressionManifest.ts';
 import { defaultCacheDir } from './pull.ts';
 import type { RegistryRef } from './reference.ts';
@@ -59,49 +59,68 @@ export async function pushImage(client: RegistryClient, store: ContentStore, man
     return result;
   };
   const streaming = (opts.streaming ?? true) && !client.opts.chunkSize;
-  const layerResults = await Promise.all(
-    m.manifest.layers.map((l) =>
-      client.limit(async () => {
-        if (streaming && isUncompressedLayer(l.mediaType) && !(await findCompressed(store, compressed, l, plan.docker, plan.kind))) {
-          return compressWhileUploading(client, store, compressed, l, plan, ref, pushOne);
-        }
-        const out = await compressLayer(store, compressed, l, plan);
-        return { desc: out, result: await pushOne(out) };
-      }),
-    ),
-  );
-  const configResult = await client.limit(() => pushOne(m.manifest.config));
-  const { bytes, desc } = await rewriteManifest(store, m, layerResults.map((r) => r.desc), plan);
-  const pushed = await client.pushManifest(ref, bytes, desc.mediaType);
-  return {
-    manifestDesc: pushed,
-    blobs: [...layerResults.map((r) => ({ digest: r.desc.digest, result: r.result })), { digest: m.manifest.config.digest, result: configResult }],
-  };
+  // A streamed layer's blob may still be on its way to disk (fsync) while its upload
+  // closes and the manifest goes: the push waits for it (and the config) at the end.
+  const pending: Promise<unknown>[] = [];
+  try {
+    // The config goes beside the layers, not after them: it is small, and no registry orders blobs.
+    const configPushed = client.limit(() => pushOne(m.manifest.config));
+    pending.push(configPushed);
+    const layerResults = await Promise.all(
+      m.manifest.layers.map((l) =>
+        client.limit(async () => {
+          if (streaming && isUncompressedLayer(l.mediaType) && !(await findCompressed(store, compressed, l, plan.docker, plan.kind))) {
+            return compressWhileUploading(client, store, compressed, l, plan, ref, pushOne, pending);
+          }
+          const out = await compressLayer(store, compressed, l, plan);
+          return { desc: out, result: await pushOne(out) };
+        }),
+      ),
+    );
+    const configResult = await configPushed;
+    const { bytes, desc } = await rewriteManifest(store, m, layerResults.map((r) => r.desc), plan);
+    const pushed = await client.pushManifest(ref, bytes, desc.mediaType);
+    await Promise.all(pending);
+    return {
+      manifestDesc: pushed,
+      blobs: [...layerResults.map((r) => ({ digest: r.desc.digest, result: r.result })), { digest: m.manifest.config.digest, result: configResult }],
+    };
+  } finally {
+    // Whatever failed, nothing is left running: each store write ends in commit or abort.
+    await Promise.allSettled(pending);
+  }
 }
 
 /**
  * compressWhileUploading compresses a plain layer into the store and, from the same
- * stream, uploads it (uploadStream). If the upload fails, the finished blob is
- * pushed again through pushOne (HEAD, mount or upload, with retries).
+ * stream, uploads it (uploadStream), closing the upload as soon as the blob's digest
+ * is known, while the store's copy is still being made durable; that store write
+ * goes into stored. If the upload fails, the blob is pushed again from the store,
+ * once it is there, through pushOne (HEAD, mount or upload, with retries).
  */
 async function compressWhileUploading(
   client: RegistryClient, store: ContentStore, cache: CompressedLayerCache, layer: Descriptor, plan: CompressionPlan, ref: RegistryRef,
-  pushOne: (d: Descriptor, streamed?: boolean) => Promise<PushBlobResult>,
+  pushOne: (d: Descriptor, streamed?: boolean) => Promise<PushBlobResult>, stored: Promise<unknown>[],
 ): Promise<{ desc: Descriptor; result: PushBlobResult }> {
   const body = new PassThrough({ highWaterMark: 1 << 20 });
   body.on('error', () => undefined); // a failed compression destroys it with its error: reported by compressToStore
-  let settle!: { resolve: (d: Digest) => void; reject: (e: unknown) => void };
-  const digest = new Promise<Digest>((resolve, reject) => { settle = { resolve, reject }; });
+  let settle!: { resolve: (d: { digest: Digest; size: number }) => void; reject: (e: unknown) => void };
+  const sealed = new Promise<{ digest: Digest; size: number }>((resolve, reject) => { settle = { resolve, reject }; });
+  const digest = sealed.then((b) => b.digest);
   digest.catch(() => undefined); // uploadStream may have given up before it awaits the digest
   const uploaded = uploadStream(client, ref, body, digest).then(() => true, () => { body.destroy(); return false; });
-  let desc: Descriptor;
+  const record = compressToStore(store, cache, layer, plan.docker, plan.kind, { to: body, sealed: settle.resolve });
+  record.catch(settle.reject);
+  stored.push(record);
+  let blob: { digest: Digest; size: number };
   try {
-    desc = { ...layer, ...(await compressToStore(store, cache, layer, plan.docker, plan.kind, body)) };
-    settle.resolve(desc.digest);
+    blob = await sealed;
   } catch (e) {
-    settle.reject(e);
     await uploaded;
     throw e;
   }
-  return { desc, result: await pushOne(desc, await uploaded) };
+  const desc: Descriptor = { ...layer, ...blob, mediaType: compressedMediaType(plan.kind, plan.docker) };
+  if (await uploaded) return { desc, result: await pushOne(desc, true) };
+  await record;
+  return { desc, result: await pushOne(desc) };
 }

@@ -20,6 +20,7 @@ export class FileBlobWriter implements BlobWriter {
   readonly #hash = createHash('sha256');
   #size = 0;
   #done = false;
+  #sealed: Promise<{ digest: Digest; size: number }> | undefined;
 
   private constructor(fh: FileHandle, tmp: string, blobPath: (d: Digest) => string) {
     this.#fh = fh;
@@ -47,13 +48,16 @@ export class FileBlobWriter implements BlobWriter {
     await this.#fh.writev(chunks);
   }
 
+  sealed(): Promise<{ digest: Digest; size: number }> {
+    this.#sealed ??= finished(this.stream).then(() => ({ digest: digestFromHash(this.#hash), size: this.#size }));
+    return this.#sealed;
+  }
+
   async commit(expected: { digest?: Digest; size?: number } = {}): Promise<{ digest: Digest; size: number }> {
     if (this.#done) throw new TsbuildError('INTERNAL', 'blob writer: commit after commit or abort');
     try {
       if (!this.stream.writableEnded) this.stream.end();
-      await finished(this.stream);
-      const digest = digestFromHash(this.#hash);
-      const size = this.#size;
+      const { digest, size } = await this.sealed();
       if (expected.digest !== undefined && expected.digest !== digest) {
         throw new TsbuildError('DIGEST_MISMATCH', `commit blob: got ${digest}, expected ${expected.digest}`);
       }

@@ -12,6 +12,12 @@ export interface BlobWriter {
    * nothing enters the store. Committing a blob that already exists is a no-op.
    */
   commit(expected?: { digest?: Digest; size?: number }): Promise<{ digest: Digest; size: number }>;
+  /**
+   * sealed resolves once the stream has finished and every byte is hashed: the
+   * blob's digest and size before it is durable (commit's fsync and rename are
+   * still to come), for work that needs only the digest (a registry upload's PUT).
+   */
+  sealed(): Promise<{ digest: Digest; size: number }>;
   /** abort removes the partial data; safe to call after commit or twice. */
   abort(): Promise<void>;
 }

@@ -71,6 +71,16 @@ describe('OciStore blobs', () => {
     expect(await readdir(store.dirs.tmp)).toEqual(['locks']);
   });
 
+  test('writer sealed gives the digest once the stream ends, before the blob is in the store', async () => {
+    const w = await store.content.writer();
+    w.stream.end('abc');
+    expect(await w.sealed()).toEqual({ digest: sha256Of('abc'), size: 3 });
+    expect(await store.content.has(sha256Of('abc'))).toBe(false);
+    expect(await w.commit({ digest: sha256Of('abc') })).toEqual({ digest: sha256Of('abc'), size: 3 });
+    expect(await store.content.has(sha256Of('abc'))).toBe(true);
+    expect(await w.sealed()).toEqual({ digest: sha256Of('abc'), size: 3 });
+  });
+
   test('writer commit ends a stream the caller only wrote to', async () => {
     const w = await store.content.writer();
     w.stream.write('abc');
