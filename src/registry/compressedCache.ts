@@ -88,7 +88,9 @@ export async function compressToStore(
   const w = await store.writer();
   try {
     const src = compressFile(kind, store.path(layer.digest));
-    if (tee) {
+    // An upload that failed before the compression began has destroyed `to` already: piping
+    // into it would stall the compression forever (its 'close' came before this listener).
+    if (tee && !tee.to.destroyed) {
       tee.to.once('close', () => src.unpipe(tee.to));
       src.pipe(tee.to);
     }

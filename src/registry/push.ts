@@ -65,6 +65,8 @@ export async function pushImage(client: RegistryClient, store: ContentStore, man
   try {
     // The config goes beside the layers, not after them: it is small, and no registry orders blobs.
     const configPushed = client.limit(() => pushOne(m.manifest.config));
+    // Awaited below; until then (the layers may fail first) its failure must not count as unhandled.
+    configPushed.catch(() => undefined);
     pending.push(configPushed);
     const layerResults = await Promise.all(
       m.manifest.layers.map((l) =>

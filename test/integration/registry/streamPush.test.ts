@@ -97,4 +97,14 @@ describe('compress-while-uploading push', () => {
     await expect(pushImage(client(), broken, img.manifestDesc, parseRegistryRef(`${reg.host}/broken:1`), { cacheDir: store.dirs.cache })).rejects.toThrow(/EISDIR/);
     expect(existsSync(join(store.dirs.cache, 'compressed', `${img.layers[0]!.digest.slice(7)}.json`))).toBe(false);
   });
+
+  test('a cold push to a registry nobody answers fails with the connection error (no hang, no unhandled rejection)', async () => {
+    // The streamed upload fails at once (nothing listens), before the compression has
+    // begun: it used to stall the compression forever, and the process then exited 0.
+    const { store, img } = await fresh('e');
+    const { freePort } = await import('../../helpers/registry.ts');
+    const port = await freePort();
+    const c = client({ retries: 0 });
+    await expect(pushImage(c, store.content, img.manifestDesc, parseRegistryRef(`127.0.0.1:${port}/gone:1`), { cacheDir: store.dirs.cache })).rejects.toThrow(/ECONNREFUSED/);
+  }, 30_000);
 });
