@@ -156,7 +156,7 @@ function dirBytes(dir) {
 async function benchScenario(name) {
   const ctx = makeContext(name);
   const tag = `bench-${name}:1`;
-  sh(process.execPath, [bin, '--root', root, 'build', '--progress=quiet', '-t', tag, ctx]);
+  sh(bin, ['--root', root, 'build', '--progress=quiet', '-t', tag, ctx]);
   const size = imageSizes(tag);
   const rows = { 'tsbuild cold push': [], 'skopeo cold push': [], 'tsbuild warm push': [], 'skopeo warm push': [], 'tsbuild pull': [], 'skopeo pull': [] };
   let pushedBytes = 0;
@@ -169,8 +169,8 @@ async function benchScenario(name) {
       const remote = `${reg.host}/bench/${name}:1`;
       if (tool === 'tsbuild') {
         forgetCompression();
-        sh(process.execPath, [bin, '--root', root, 'tag', tag, remote]);
-        rows['tsbuild cold push'].push(measure(process.execPath, [bin, '--root', root, 'push', '-q', remote]));
+        sh(bin, ['--root', root, 'tag', tag, remote]);
+        rows['tsbuild cold push'].push(measure(bin, ['--root', root, 'push', '-q', remote]));
         pushedBytes = dirBytes(join(reg.dir, 'data/docker/registry/v2/blobs'));
       } else {
         rows['skopeo cold push'].push(measure('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${join(root, 'oci')}:${tag}`, `docker://${remote}`]));
@@ -186,8 +186,8 @@ async function benchScenario(name) {
       const remote = `${reg.host}/bench/${name}:1`;
       if (tool === 'tsbuild') {
         rmSync(join(root, 'cache/blobsources'), { recursive: true, force: true });
-        sh(process.execPath, [bin, '--root', root, 'tag', tag, remote]);
-        rows['tsbuild warm push'].push(measure(process.execPath, [bin, '--root', root, 'push', '-q', remote]));
+        sh(bin, ['--root', root, 'tag', tag, remote]);
+        rows['tsbuild warm push'].push(measure(bin, ['--root', root, 'push', '-q', remote]));
       } else {
         rows['skopeo warm push'].push(measure('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${skopeoGzipLayout}:${tag}`, `docker://${remote}`]));
       }
@@ -196,12 +196,12 @@ async function benchScenario(name) {
     // Pull: both tools from one registry holding tsbuild's push.
     const reg = await startRegistry();
     const remote = `${reg.host}/bench/${name}:1`;
-    sh(process.execPath, [bin, '--root', root, 'tag', tag, remote]);
+    sh(bin, ['--root', root, 'tag', tag, remote]);
     rmSync(join(root, 'cache/blobsources'), { recursive: true, force: true });
-    sh(process.execPath, [bin, '--root', root, 'push', '-q', remote]);
+    sh(bin, ['--root', root, 'push', '-q', remote]);
     for (const tool of order) {
       const dest = join(work, `pull-${tool}-${i}`);
-      if (tool === 'tsbuild') rows['tsbuild pull'].push(measure(process.execPath, [bin, '--root', dest, 'pull', '-q', remote]));
+      if (tool === 'tsbuild') rows['tsbuild pull'].push(measure(bin, ['--root', dest, 'pull', '-q', remote]));
       else rows['skopeo pull'].push(measure('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${remote}`, `oci:${dest}:${tag}`]));
       rmSync(dest, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { CliContext, Command } from './context.ts';
 import { TsbuildError } from '../core/errors.ts';
 import { renderError } from '../ui/renderError.ts';
+import { deferExtraCaCerts } from '../sys/tlsTrust.ts';
 import { takeCommandRoot, takeGlobalRoot } from './globalRoot.ts';
 
 /** Each command is imported only when used, so a cached build loads nothing it does not need. */
@@ -64,7 +65,23 @@ function defaultRoot(env: Record<string, string | undefined>): string {
   return join(env.XDG_DATA_HOME || join(homedir(), '.local/share'), 'tsbuild');
 }
 
+/**
+ * takeDeferredCaCerts: bin/tsbuild.mjs starts Node without NODE_EXTRA_CA_CERTS, whose
+ * parsing Node 20 does before any JavaScript runs (~90 ms), and passes the path as
+ * TSBUILD_NODE_EXTRA_CA_CERTS. The first TLS client loads it (sys/tlsTrust.ts); child
+ * processes get NODE_EXTRA_CA_CERTS back.
+ */
+function takeDeferredCaCerts(): void {
+  const file = process.env.TSBUILD_NODE_EXTRA_CA_CERTS;
+  if (file === undefined) return;
+  delete process.env.TSBUILD_NODE_EXTRA_CA_CERTS;
+  if (file === '') return;
+  deferExtraCaCerts(file);
+  process.env.NODE_EXTRA_CA_CERTS = file;
+}
+
 async function main(): Promise<number> {
+  takeDeferredCaCerts();
   const env = { ...process.env };
   const global = takeGlobalRoot(process.argv.slice(2));
   let [name, ...args] = global.rest;

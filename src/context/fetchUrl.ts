@@ -4,6 +4,7 @@ import { join, posix } from 'node:path';
 import { digestFromHash, parseDigest, type Digest } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
 import type { Selection, SelectedSource } from './types.ts';
+import { deferredCaFile, trustDeferredCaCerts } from '../sys/tlsTrust.ts';
 
 /** FetchUrlOptions configure one ADD <url> download. */
 export interface FetchUrlOptions {
@@ -67,6 +68,7 @@ export async function fetchUrl(url: string, opts: FetchUrlOptions): Promise<Fetc
   const dir = await mkdtemp(join(opts.tmpDir, 'add-url-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
+    if (deferredCaFile() !== undefined) trustDeferredCaCerts((await import('node:tls')).default);
     const res = await (opts.fetch ?? fetch)(...request(url, opts.signal));
     if (!res.ok || res.body === null) {
       throw new TsbuildError('IO', `ADD ${shown}: GET: ${res.status} ${res.statusText}`, { hint: 'ADD cannot authenticate; use RUN curl/wget for protected URLs' });
@@ -93,7 +95,10 @@ export async function fetchUrl(url: string, opts: FetchUrlOptions): Promise<Fetc
   } catch (e) {
     await cleanup();
     if (e instanceof TsbuildError) throw e;
-    throw new TsbuildError('IO', `ADD ${shown}: ${(e as Error).message}`, { cause: e });
+    // fetch's own message is only "fetch failed": the reason (refused, certificate, …) is its cause.
+    const cause = (e as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? `${(e as Error).message}: ${cause.message}` : (e as Error).message;
+    throw new TsbuildError('IO', `ADD ${shown}: ${why}`, { cause: e });
   }
 }
 

@@ -1,10 +1,12 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { Readable, type Writable } from 'node:stream';
+import tls from 'node:tls';
 import { TsbuildError } from '../core/errors.ts';
 import { redactUrl } from './redact.ts';
 import { networkError } from './errors.ts';
 import { getInto } from './rawGet.ts';
+import { trustDeferredCaCerts } from '../sys/tlsTrust.ts';
 
 /** HttpRequest is one request; body streams are sent as they are (the caller reopens them on retry). */
 export interface HttpRequest {
@@ -71,6 +73,7 @@ export async function send(req: HttpRequest, agents: Agents): Promise<HttpRespon
 
 function sendOnce(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
   if (req.into && req.method === 'GET') return sendInto(req, req.into);
+  if (req.url.protocol === 'https:') trustDeferredCaCerts(tls);
   return new Promise<HttpResponse>((resolve, reject) => {
     const mod = req.url.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = { ...req.headers };

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { PassThrough, type Writable } from 'node:stream';
 import tls from 'node:tls';
 import { TsbuildError } from '../core/errors.ts';
+import { trustDeferredCaCerts } from '../sys/tlsTrust.ts';
 import type { HttpRequest, HttpResponse } from './http.ts';
 
 /** READ_SIZE is the one buffer every socket read of a response lands in (and the size of each pooled body buffer). */
@@ -37,6 +38,7 @@ export function getInto(req: HttpRequest, into: Writable): Promise<RawResponse> 
     const url = req.url;
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const secure = url.protocol === 'https:';
+    if (secure) trustDeferredCaCerts(tls);
     const port = Number(url.port) || (secure ? 443 : 80);
     const request = requestHead(req);
     const body = new Body(into, () => socket.resume());

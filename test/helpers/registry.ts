@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -66,7 +67,7 @@ function authYaml(auth: RegistryAuth, dir: string): string {
  * treat as local) with storage in a fresh temp dir and a config YAML written here;
  * resolves once /v2/ answers. stop() kills it and removes the dir.
  */
-export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, opts: { address?: string } = {}): Promise<RunningRegistry> {
+export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, opts: { address?: string; tls?: { certificate: string; key: string } } = {}): Promise<RunningRegistry> {
   const address = opts.address ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'tsbuild-registry-'));
   const port = await freePort();
@@ -84,7 +85,7 @@ storage:
 http:
   addr: ${address}:${port}
   secret: ${randomBytes(16).toString('hex')}
-${authYaml(auth, dir)}`);
+${opts.tls ? `  tls:\n    certificate: ${opts.tls.certificate}\n    key: ${opts.tls.key}\n` : ''}${authYaml(auth, dir)}`);
   let out = '';
   const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -98,7 +99,7 @@ ${authYaml(auth, dir)}`);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor(`http://${address}:${port}/v2/`, () => child.exitCode !== null);
+    await waitFor(`${opts.tls ? 'https' : 'http'}://${address}:${port}/v2/`, () => child.exitCode !== null);
   } catch (e) {
     await stop();
     throw new Error(`docker-registry did not start: ${(e as Error).message}\n${out}`);
@@ -111,7 +112,8 @@ async function waitFor(url: string, dead: () => boolean): Promise<void> {
   while (Date.now() < until) {
     if (dead()) throw new Error('process exited');
     const ok = await new Promise<boolean>((resolve) => {
-      http.get(url, (res) => { res.resume(); resolve(true); }).on('error', () => resolve(false));
+      const get = url.startsWith('https:') ? (u: string, cb: (res: http.IncomingMessage) => void) => https.get(u, { rejectUnauthorized: false }, cb) : http.get;
+      get(url, (res) => { res.resume(); resolve(true); }).on('error', () => resolve(false));
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
