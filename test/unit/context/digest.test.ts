@@ -7,6 +7,7 @@ import { hashFile, type HashFileFn } from '../../../src/context/hashFile.ts';
 import { parseChmod } from '../../../src/context/chmod.ts';
 import { RACY_MS, StatCache } from '../../../src/context/StatCache.ts';
 import { isDigest } from '../../../src/core/digest.ts';
+import { selectionFingerprint } from '../../../src/context/sourcesDigest.ts';
 import { makeTree, TempDirs, type Node } from './tree.ts';
 
 const tmp = new TempDirs();
@@ -156,6 +157,84 @@ describe('stat cache', () => {
     expect(third.get('dir/ünï 9', { ...st(9), ino: 1 })).toBeUndefined(); // any stat field differs: a miss
     truncateSync(path, readFileSync(path).length - 1);
     expect((await StatCache.load(path)).size).toBe(0);
+  });
+
+  test('a selection seen before takes its digest from the memo; any stat or flag change computes it again', async () => {
+    const dir = makeTree(tmp.make(), { 'a': 'alpha', 'b/c': 'gamma', 'ln': { symlink: 'a' } });
+    const cachePath = join(tmp.make(), 'statcache.bin');
+    await sleep(RACY_MS + 20);
+    const ctx1 = await BuildContext.open(dir, { statCachePath: cachePath });
+    const sel1 = await ctx1.select(['.']);
+    const d1 = await ctx1.digest(sel1);
+    await ctx1.saveStatCache();
+    const fp = selectionFingerprint(sel1, {});
+    expect((await StatCache.load(cachePath)).memo(fp)).toBe(d1);
+
+    // Forge the memo: a warm run with the same paths and stats believes it (no per-file lookup).
+    const forged = await StatCache.load(cachePath);
+    const fake = `sha256:${'1'.repeat(64)}`;
+    forged.setMemo(fp, fake);
+    await forged.save();
+    const ctx2 = await BuildContext.open(dir, { statCachePath: cachePath });
+    expect(await ctx2.digest(await ctx2.select(['.']))).toBe(fake);
+    // Other flags are another selection.
+    expect(await ctx2.digest(await ctx2.select(['.']), { chmod: '755' })).not.toBe(fake);
+    expect(await ctx2.digest(await ctx2.select(['.']), { chown: { uid: 1, gid: 1 } })).not.toBe(fake);
+
+    // A touched file (same content) changes the fingerprint: the real digest is computed.
+    utimesSync(join(dir, 'b/c'), 7, 7);
+    const ctx3 = await BuildContext.open(dir, { statCachePath: cachePath });
+    const sel3 = await ctx3.select(['.']);
+    expect(selectionFingerprint(sel3, {})).not.toBe(fp);
+    expect(await ctx3.digest(sel3)).toBe(d1);
+  });
+
+  test('a memo is not kept when a file was racy, and a re-hashed file for the same stat drops every memo', async () => {
+    const dir = makeTree(tmp.make(), { 'a': 'alpha', 'b': 'beta' });
+    const soon = Date.now() / 1000 + 3600;
+    utimesSync(join(dir, 'b'), soon, soon);
+    const cachePath = join(tmp.make(), 'statcache.bin');
+    const ctx1 = await BuildContext.open(dir, { statCachePath: cachePath });
+    const sel = await ctx1.select(['.']);
+    await ctx1.digest(sel);
+    await ctx1.saveStatCache();
+    expect((await StatCache.load(cachePath)).memo(selectionFingerprint(sel, {}))).toBeUndefined();
+
+    utimesSync(join(dir, 'b'), 5, 5);
+    await sleep(RACY_MS + 20);
+    const ctx2 = await BuildContext.open(dir, { statCachePath: cachePath });
+    const sel2 = await ctx2.select(['.']);
+    const only = await ctx2.select(['a']);
+    await ctx2.digest(sel2);
+    await ctx2.digest(only);
+    await ctx2.saveStatCache();
+    const cache = await StatCache.load(cachePath);
+    expect(cache.memo(selectionFingerprint(sel2, {}))).toBeDefined();
+    expect(cache.memo(selectionFingerprint(only, {}))).toBeDefined();
+    // The same hash again changes nothing; another one for the same stat drops both memos.
+    const st = lstatSync(join(dir, 'a'));
+    expect(cache.set('a', st, createHash('sha256').update('alpha').digest('hex'), Date.now())).toBe(true);
+    expect(cache.memo(selectionFingerprint(only, {}))).toBeDefined();
+    cache.set('a', st, '0'.repeat(64), Date.now());
+    expect(cache.memo(selectionFingerprint(sel2, {}))).toBeUndefined();
+    expect(cache.memo(selectionFingerprint(only, {}))).toBeUndefined();
+  });
+
+  test('memos survive a save of a cache whose entries were never looked up, and only the newest 64 are kept', async () => {
+    const path = join(tmp.make(), 'statcache.bin');
+    const st = { size: 1, mtimeMs: 1_700_000_000_000, ctimeMs: 1_700_000_000_000, ino: 5, dev: 9 };
+    const first = await StatCache.load(path);
+    first.set('x', st, 'ab'.repeat(32), Date.now());
+    for (let i = 0; i < 70; i++) first.setMemo(createHash('sha256').update(String(i)).digest('hex'), `sha256:${String(i % 10).repeat(64)}`);
+    await first.save();
+    const second = await StatCache.load(path);
+    second.setMemo('cd'.repeat(32), `sha256:${'e'.repeat(64)}`);
+    await second.save(); // its entries were never decoded: copied as they are
+    const third = await StatCache.load(path);
+    expect(third.get('x', st)).toBe('ab'.repeat(32));
+    expect(third.memo('cd'.repeat(32))).toBe(`sha256:${'e'.repeat(64)}`);
+    expect(third.memo(createHash('sha256').update('69').digest('hex'))).toBe(`sha256:${'9'.repeat(64)}`);
+    expect(third.memo(createHash('sha256').update('6').digest('hex'))).toBeUndefined();
   });
 
   test('a corrupt cache file is ignored', async () => {
