@@ -1,4 +1,4 @@
-import { hexOf, type Digest } from '../core/digest.ts';
+import { hexOf, sha256Of, type Digest } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
 import { canonicalJson } from '../oci/canonicalJson.ts';
 import { MediaType, isIndexMediaType } from '../oci/mediaTypes.ts';
@@ -36,7 +36,10 @@ export async function writeImage(store: ContentStore, img: ImageInput): Promise<
   if (img.config.rootfs.diff_ids.length !== img.layers.length) {
     throw new TsbuildError('INTERNAL', `write image: ${img.layers.length} layers but ${img.config.rootfs.diff_ids.length} diff_ids`);
   }
-  const cfg = await store.putBytes(canonicalJson(img.config));
+  // The config's digest is known before it is written: config and manifest are written (and
+  // fsynced) at the same time. Nothing points at either until the caller tags the manifest.
+  const cfgBytes = Buffer.from(canonicalJson(img.config));
+  const cfg = { digest: sha256Of(cfgBytes), size: cfgBytes.length };
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
@@ -44,7 +47,7 @@ export async function writeImage(store: ContentStore, img: ImageInput): Promise<
     layers: img.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, ...(l.annotations ? { annotations: l.annotations } : {}) })),
     ...(img.annotations ? { annotations: img.annotations } : {}),
   };
-  const m = await store.putBytes(canonicalJson(manifest));
+  const [, m] = await Promise.all([store.putBytes(cfgBytes), store.putBytes(canonicalJson(manifest))]);
   return { mediaType: MediaType.OciManifest, digest: m.digest, size: m.size };
 }
 
