@@ -17,12 +17,20 @@ export interface CliResult {
   stderr: string;
 }
 
-/** tsbuild runs the CLI with args (no TTY, CI-like), optionally feeding stdin. */
-export function tsbuild(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string> } = {}): Promise<CliResult> {
+/** ENTRY is the command users run (bin/tsbuild.mjs): executed itself, its `#!/usr/bin/env -S …` line applies. */
+export const ENTRY = join(REPO, 'bin/tsbuild.mjs');
+
+/**
+ * tsbuild runs the CLI with args (no TTY, CI-like), optionally feeding stdin. An env value of
+ * undefined unsets that variable; entry runs bin/tsbuild.mjs itself instead of node dist/tsbuild.mjs.
+ */
+export function tsbuild(args: string[], opts: { cwd?: string; input?: string | Buffer; env?: Record<string, string | undefined>; entry?: boolean } = {}): Promise<CliResult> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, CI: 'true', ...opts.env })) if (v !== undefined) env[k] = v;
+    const child = spawn(opts.entry ? ENTRY : process.execPath, opts.entry ? args : [BIN, ...args], {
       cwd: opts.cwd ?? REPO,
-      env: { ...process.env, CI: 'true', ...opts.env },
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

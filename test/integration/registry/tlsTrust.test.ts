@@ -2,7 +2,7 @@
 // is ~90 ms of every start on Node 20) and the first TLS client of the process loads it
 // (src/sys/tlsTrust.ts). A registry and an ADD URL served with a certificate of a private
 // CA must be reached when, and only when, that CA is in NODE_EXTRA_CA_CERTS.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -10,25 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tar from 'tar';
-import { makeTempRoot, REPO, type CliResult, type TempRoot } from '../../helpers/cli.ts';
+import { makeTempRoot, tsbuild, type CliResult, type TempRoot } from '../../helpers/cli.ts';
 import { startRegistry, type RunningRegistry } from '../../helpers/registry.ts';
 import { deferExtraCaCerts, trustDeferredCaCerts } from '../../../src/sys/tlsTrust.ts';
 
-/** ENTRY is the command users run: executed itself, so its `#!/usr/bin/env -S …` line applies. */
-const ENTRY = join(REPO, 'bin/tsbuild.mjs');
-
 function entry(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
-  return new Promise((res, rej) => {
-    const full: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, CI: 'true', ...env })) if (v !== undefined) full[k] = v;
-    const child = spawn(ENTRY, args, { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', rej);
-    child.on('close', (code) => res({ code: code ?? 1, stdout, stderr }));
-  });
+  return tsbuild(args, { env, entry: true });
 }
 
 let t: TempRoot;
