@@ -53,11 +53,12 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   ]);
   const { shellExpander } = await import('../solver/expander.ts');
   if (!['auto', 'runc', 'unshare'].includes(opts.runtime)) throw new TsbuildError('USAGE', `--runtime must be auto, runc or unshare, not "${opts.runtime}"`);
-  const store = await openStore(ctx.root);
+  // Blobs are made durable by one detached syncfs at the end (DeferredSync), not one fsync each.
+  const store = await openStore(ctx.root, { deferSync: async (path, done) => (await import('../sys/mount.ts')).syncFsLater(path, done) });
   await cleanupStaleMounts(store.dirs.root);
   // What killed builds left in ROOT/tmp (staged blobs, step dirs), now that nothing is mounted there.
   await cleanupStaleTmp(store.dirs.tmp);
-  const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content, volatileMounts: true });
+  const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content, volatileMounts: true, ...(store.deferred ? { deferred: store.deferred } : {}) });
   const { lazyExecutor } = await import('../solver/lazyExecutor.ts');
   const executor = lazyExecutor(() => selectBuildExecutor(opts.runtime as 'auto' | 'runc' | 'unshare'));
   const cache = new CacheStore(store.dirs.root);
@@ -67,37 +68,44 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
     async build(req) {
       const parsed = parser.parseBuildfile(req.text, req.filename);
       for (const w of parsed.warnings) opts.events.emit({ type: 'warning', message: w.message, range: w.range, at: Date.now() });
-      const t0 = Date.now();
-      const result = await solve(parsed, {
-        store: store.content,
-        images: storeImages(store, async (ref) => {
-          const [{ pullImage }, { parseRegistryRef }, { tagImage }, { openClient }] = await Promise.all([
-            import('../registry/pull.ts'), import('../registry/reference.ts'), import('../store/images.ts'), import('./commands/login.ts'),
-          ]);
-          const client = await openClient(ctx, { insecure: req.insecure ?? [] });
-          try {
-            opts.events.emit({ type: 'info', message: `pulling ${ref}`, at: Date.now() });
-            const res = await pullImage(client, store.content, parseRegistryRef(ref), { cacheDir: store.dirs.cache });
-            await tagImage(store.tags, ref, res.manifestDesc);
-          } finally {
-            client.close();
-          }
-        }),
-        snapshotter,
-        executor,
-        cache,
-        ...(req.remoteCache ? { remoteCache: req.remoteCache } : {}),
-        files: contextFiles(req.contextDir, store.dirs, req.filename),
-        expand: shellExpander(parsed.directives.escape),
-        parseTrigger: (t) => parser.parseBuildfile(t, 'ONBUILD'),
-        events: opts.events,
-        tmpDir: store.dirs.tmp,
-        now: () => new Date(),
-      }, req.options);
-      const { imageId, manifestDesc } = await finalizeImage(store, result, req.tags, req.options.sourceDateEpoch);
-      opts.events.emit({ type: 'build.done', imageId, tags: req.tags, ms: Date.now() - t0, at: Date.now() });
-      return { imageId, manifestDesc, result };
+      return buildOnce(req, parsed, Date.now());
     },
-    async close() {},
+    // Whatever happened, what the build command wrote unsynced (layers, snapshots, the image,
+    // compressed blobs of --push and --cache-to) gets one detached syncfs, not waited for.
+    async close() {
+      await store.deferred?.flush();
+    },
   };
+
+  async function buildOnce(req: Parameters<Builder['build']>[0], parsed: ReturnType<typeof parser.parseBuildfile>, t0: number): ReturnType<Builder['build']> {
+    const result = await solve(parsed, {
+      store: store.content,
+      images: storeImages(store, async (ref) => {
+        const [{ pullImage }, { parseRegistryRef }, { tagImage }, { openClient }] = await Promise.all([
+          import('../registry/pull.ts'), import('../registry/reference.ts'), import('../store/images.ts'), import('./commands/login.ts'),
+        ]);
+        const client = await openClient(ctx, { insecure: req.insecure ?? [] });
+        try {
+          opts.events.emit({ type: 'info', message: `pulling ${ref}`, at: Date.now() });
+          const res = await pullImage(client, store.content, parseRegistryRef(ref), { cacheDir: store.dirs.cache });
+          await tagImage(store.tags, ref, res.manifestDesc);
+        } finally {
+          client.close();
+        }
+      }),
+      snapshotter,
+      executor,
+      cache,
+      ...(req.remoteCache ? { remoteCache: req.remoteCache } : {}),
+      files: contextFiles(req.contextDir, store.dirs, req.filename),
+      expand: shellExpander(parsed.directives.escape),
+      parseTrigger: (t) => parser.parseBuildfile(t, 'ONBUILD'),
+      events: opts.events,
+      tmpDir: store.dirs.tmp,
+      now: () => new Date(),
+    }, req.options);
+    const { imageId, manifestDesc } = await finalizeImage(store, result, req.tags, req.options.sourceDateEpoch);
+    opts.events.emit({ type: 'build.done', imageId, tags: req.tags, ms: Date.now() - t0, at: Date.now() });
+    return { imageId, manifestDesc, result };
+  }
 }

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { hexOf, type DiffID } from '../core/digest.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { tmpName } from '../store/atomicFile.ts';
+import { bootId, type DeferredSync } from '../store/deferredSync.ts';
 import { syncFsLater } from '../sys/mount.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CommitDirOptions, LayerAdopter } from './dirLayer.ts';
@@ -22,6 +22,11 @@ export interface OverlaySnapshotterOptions {
    * not for containers, whose upper dir is the user's data.
    */
   volatileMounts?: boolean;
+  /**
+   * The store's DeferredSync: sync() then only hands its markers over, and the owner of the
+   * DeferredSync flushes once for blobs and snapshots together, after the image is written.
+   */
+  deferred?: DeferredSync;
 }
 
 /**
@@ -40,6 +45,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   /** Snapshots seen installed by this process: they are immutable and never removed, so one check is enough. */
   readonly #present = new Set<string>();
   readonly #volatile: boolean;
+  readonly #deferred: DeferredSync | undefined;
   readonly #trees = new Map<DiffID, TarTree>();
   /** `unsynced` markers of the snapshots installed since the last sync(). */
   #unsynced: string[] = [];
@@ -49,18 +55,21 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     this.tmpDir = join(opts.root, 'tmp');
     this.#store = opts.store;
     this.#volatile = opts.volatileMounts ?? false;
+    this.#deferred = opts.deferred;
   }
 
   /**
    * sync makes the snapshots installed so far durable without waiting for the disk: a
    * detached process syncs the file system, then deletes their `unsynced` markers. Until
-   * then a snapshot is trusted only within the boot that made it (see has()).
+   * then a snapshot is trusted only within the boot that made it (see has()). With the
+   * store's DeferredSync, the markers are handed to it and its owner flushes.
    */
   async sync(): Promise<void> {
     if (this.#unsynced.length === 0) return;
     const done = this.#unsynced;
     this.#unsynced = [];
-    await syncFsLater(this.snapshotsDir, done);
+    if (this.#deferred) this.#deferred.note(...done);
+    else await syncFsLater(this.snapshotsDir, done);
   }
 
   /** snapshotName is the directory name of a layer under ROOT/snapshots. */
@@ -216,14 +225,6 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
 
 /** UNSYNCED is the marker beside a snapshot's fs/ until a sync made it durable: it holds the boot id. */
 const UNSYNCED = 'unsynced';
-
-let boot: string | undefined;
-
-/** bootId is this boot's random id (the kernel's): a snapshot marked by another boot may be torn. */
-function bootId(): string {
-  boot ??= readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  return boot;
-}
 
 async function readIfExists(path: string): Promise<string | undefined> {
   try {

@@ -37,6 +37,8 @@ export async function cachedLayerStep(s: StageState, sc: StepContext, key: Diges
     return next;
   }
   sc.warmRuntime?.();
+  // The step will write a blob: what its commit waits for (DeferredSync's marker) starts now.
+  sc.deps.store.expectWrites?.();
   return sc.limit(async () => {
     ev.emit({ type: 'step.start', step: sc.step, at: Date.now() });
     const t0 = Date.now();

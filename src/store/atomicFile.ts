@@ -8,13 +8,13 @@ export function tmpName(tmpDir: string, prefix: string): string {
   return join(tmpDir, `${prefix}-${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
-/** writeStaged writes data to a new file in tmpDir and fsyncs it; returns the staged path. */
-export async function writeStaged(tmpDir: string, data: Uint8Array | string): Promise<string> {
+/** writeStaged writes data to a new file in tmpDir and fsyncs it (unless sync is false); returns the staged path. */
+export async function writeStaged(tmpDir: string, data: Uint8Array | string, sync = true): Promise<string> {
   const tmp = tmpName(tmpDir, 'file');
   const fh = await open(tmp, 'wx', 0o644);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (sync) await fh.sync();
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
     throw e;
@@ -26,11 +26,13 @@ export async function writeStaged(tmpDir: string, data: Uint8Array | string): Pr
 
 /**
  * writeFileAtomic replaces dest with data: staged in tmpDir (same filesystem), fsynced,
- * then renamed, so readers see the old or the new content, never a torn file.
+ * then renamed, so readers see the old or the new content, never a torn file. With
+ * beforeRename the file is not fsynced: beforeRename (DeferredSync.begin) is awaited instead.
  */
-export async function writeFileAtomic(tmpDir: string, dest: string, data: Uint8Array | string): Promise<void> {
-  const tmp = await writeStaged(tmpDir, data);
+export async function writeFileAtomic(tmpDir: string, dest: string, data: Uint8Array | string, beforeRename?: () => Promise<unknown>): Promise<void> {
+  const tmp = await writeStaged(tmpDir, data, beforeRename === undefined);
   try {
+    if (beforeRename) await beforeRename();
     await rename(tmp, dest);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);

@@ -21,11 +21,13 @@ export class FileBlobWriter implements BlobWriter {
   #size = 0;
   #done = false;
   #sealed: Promise<{ digest: Digest; size: number }> | undefined;
+  readonly #beforeRename: (() => Promise<unknown>) | undefined;
 
-  private constructor(fh: FileHandle, tmp: string, blobPath: (d: Digest) => string) {
+  private constructor(fh: FileHandle, tmp: string, blobPath: (d: Digest) => string, beforeRename: (() => Promise<unknown>) | undefined) {
     this.#fh = fh;
     this.#tmp = tmp;
     this.#blobPath = blobPath;
+    this.#beforeRename = beforeRename;
     this.stream = new Writable({
       highWaterMark: 1 << 20,
       write: (chunk: Buffer, _enc, cb) => this.#write([chunk]).then(() => cb(), cb),
@@ -33,11 +35,15 @@ export class FileBlobWriter implements BlobWriter {
     });
   }
 
-  /** create opens a staging file in tmpDir; blobPath maps a digest to its final path. */
-  static async create(tmpDir: string, blobPath: (d: Digest) => string): Promise<FileBlobWriter> {
+  /**
+   * create opens a staging file in tmpDir; blobPath maps a digest to its final path. With
+   * beforeRename, commit does not fsync the blob: it awaits beforeRename (DeferredSync.begin,
+   * which makes the promise to sync it later durable) before the rename instead.
+   */
+  static async create(tmpDir: string, blobPath: (d: Digest) => string, beforeRename?: () => Promise<unknown>): Promise<FileBlobWriter> {
     const tmp = tmpName(tmpDir, 'blob');
     const fh = await open(tmp, 'wx', 0o644);
-    return new FileBlobWriter(fh, tmp, blobPath);
+    return new FileBlobWriter(fh, tmp, blobPath, beforeRename);
   }
 
   async #write(chunks: Buffer[]): Promise<void> {
@@ -64,7 +70,8 @@ export class FileBlobWriter implements BlobWriter {
       if (expected.size !== undefined && expected.size !== size) {
         throw new TsbuildError('DIGEST_MISMATCH', `commit blob ${digest}: got ${size} bytes, expected ${expected.size}`);
       }
-      await this.#fh.sync();
+      if (this.#beforeRename) await this.#beforeRename();
+      else await this.#fh.sync();
       await this.#fh.close();
       this.#done = true;
       const dest = this.#blobPath(digest);

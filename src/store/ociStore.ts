@@ -6,6 +6,7 @@ import { hexOf, sha256Of, type Digest } from '../core/digest.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { writeFileAtomic } from './atomicFile.ts';
 import { FileBlobWriter } from './blobWriter.ts';
+import type { DeferredSync } from './deferredSync.ts';
 import type { BlobWriter, ContentStore } from './types.ts';
 
 const HEX_RE = /^[0-9a-f]{64}$/;
@@ -20,11 +21,15 @@ export class OciStore implements ContentStore {
   readonly layoutDir: string;
   readonly tmpDir: string;
   readonly #blobDir: string;
+  /** With deferred, blobs are not fsynced one by one: see DeferredSync. */
+  readonly #beforeRename: (() => Promise<unknown>) | undefined;
 
-  constructor(opts: { layoutDir: string; tmpDir: string }) {
+  constructor(opts: { layoutDir: string; tmpDir: string; deferred?: DeferredSync }) {
     this.layoutDir = opts.layoutDir;
     this.tmpDir = opts.tmpDir;
     this.#blobDir = join(opts.layoutDir, 'blobs', 'sha256');
+    const deferred = opts.deferred;
+    this.#beforeRename = deferred ? () => deferred.begin() : undefined;
   }
 
   path(d: Digest): string {
@@ -74,12 +79,17 @@ export class OciStore implements ContentStore {
   async putBytes(data: Uint8Array | string): Promise<{ digest: Digest; size: number }> {
     const digest = sha256Of(data);
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-    if (!(await this.has(digest))) await writeFileAtomic(this.tmpDir, this.path(digest), data);
+    if (!(await this.has(digest))) await writeFileAtomic(this.tmpDir, this.path(digest), data, this.#beforeRename);
     return { digest, size };
   }
 
+  /** expectWrites makes the DeferredSync marker durable ahead of the first commit (a failure surfaces there). */
+  expectWrites(): void {
+    this.#beforeRename?.().catch(() => undefined);
+  }
+
   writer(): Promise<BlobWriter> {
-    return FileBlobWriter.create(this.tmpDir, (d) => this.path(d));
+    return FileBlobWriter.create(this.tmpDir, (d) => this.path(d), this.#beforeRename);
   }
 
   async delete(d: Digest): Promise<void> {

@@ -4,6 +4,7 @@ import { TsbuildError } from '../core/errors.ts';
 import { canonicalJson } from '../oci/canonicalJson.ts';
 import { createFileAtomic } from './atomicFile.ts';
 import { withFileLock } from './lock.ts';
+import { DeferredSync, recoverUnsynced, type FlushFn } from './deferredSync.ts';
 import { OciStore } from './ociStore.ts';
 import { OciTagStore, emptyIndex } from './ociTagStore.ts';
 import type { LocalStore, StoreDirs } from './types.ts';
@@ -23,12 +24,23 @@ export function storeDirs(root: string): StoreDirs {
   };
 }
 
+/** OpenStoreOptions tune openStore. */
+export interface OpenStoreOptions {
+  /**
+   * Write blobs without an fsync each, and make them durable later through this
+   * (sys/mount.ts syncFsLater) when the store's `deferred` is flushed: see DeferredSync.
+   */
+  deferSync?: FlushFn;
+}
+
 /**
  * openStore opens (creating on first use) the store at root: the directories of
  * StoreDirs, and in oci/ a valid OCI image layout (oci-layout, empty index.json,
  * blobs/sha256/). Creation is idempotent and safe against concurrent openers.
+ * Blobs an OS crash may have torn (written unsynced in another boot) are checked
+ * first (recoverUnsynced).
  */
-export async function openStore(root: string): Promise<LocalStore> {
+export async function openStore(root: string, opts: OpenStoreOptions = {}): Promise<LocalStore> {
   const dirs = storeDirs(root);
   const locks = join(dirs.tmp, 'locks');
   try {
@@ -42,12 +54,15 @@ export async function openStore(root: string): Promise<LocalStore> {
   } catch (e) {
     throw new TsbuildError('IO', `open store ${dirs.root}: ${(e as Error).message}`, { cause: e });
   }
-  const content = new OciStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp });
+  const deferred = opts.deferSync ? new DeferredSync(dirs.root, opts.deferSync) : undefined;
+  const content = new OciStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp, ...(deferred ? { deferred } : {}) });
   const tags = new OciTagStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp, lockPath: join(locks, 'index.lock') });
+  await recoverUnsynced(dirs.root, content, tags);
   return {
     dirs,
     content,
     tags,
+    ...(deferred ? { deferred } : {}),
     withLock: (name, fn) => {
       if (!LOCK_NAME.test(name)) throw new TsbuildError('INTERNAL', `bad lock name "${name}"`);
       return withFileLock(join(locks, `${name}.lock`), fn);

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../core/digest.ts';
 import type { Descriptor } from '../oci/types.ts';
+import type { DeferredSync } from './deferredSync.ts';
 
 /** BlobWriter ingests one blob: write to `stream`, then commit (verify, fsync, rename into blobs/) or abort. */
 export interface BlobWriter {
@@ -40,6 +41,8 @@ export interface ContentStore {
   delete(d: Digest): Promise<void>;
   /** list every blob digest present. */
   list(): Promise<Digest[]>;
+  /** expectWrites tells the store a blob is coming: it may start what a commit will wait for. */
+  expectWrites?(): void;
 }
 
 /** TagEntry is one named image in index.json (annotation org.opencontainers.image.ref.name = name). */
@@ -107,6 +110,8 @@ export interface LocalStore {
   readonly dirs: StoreDirs;
   readonly content: ContentStore;
   readonly tags: TagStore;
+  /** Set when opened with deferSync: blobs are written unsynced until deferred.flush() (see DeferredSync). */
+  readonly deferred?: DeferredSync;
   /** withLock runs fn holding the store-wide exclusive lock `name` (cross-process; stale locks of dead processes are broken). */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }

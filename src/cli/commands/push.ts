@@ -37,7 +37,9 @@ export const pushCommand: Command = withOptions(PUSH_OPTIONS, async (argv, ctx) 
   const compression = parseCompression(values.compression ?? 'gzip', 'push');
   const name = positionals[0]!;
   const ref = parseRegistryRef(name);
-  const store = await openStore(ctx.root);
+  // Compressed blobs are written unsynced and synced once at the end, behind the push:
+  // an fsync each competed with the registry's own for the disk (DeferredSync).
+  const store = await openStore(ctx.root, { deferSync: async (path, done) => (await import('../../sys/mount.ts')).syncFsLater(path, done) });
   const local = normalizeTag(name);
   const desc = await store.tags.get(local);
   if (!desc) throw new TsbuildError('IMAGE_NOT_FOUND', `push: no image tagged "${local}"`, { hint: `tag it first: tsbuild tag IMAGE ${local}` });
@@ -52,6 +54,7 @@ export const pushCommand: Command = withOptions(PUSH_OPTIONS, async (argv, ctx) 
     }
   } finally {
     client.close();
+    await store.deferred?.flush();
   }
   return 0;
 });
