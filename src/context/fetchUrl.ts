@@ -4,7 +4,7 @@ import { join, posix } from 'node:path';
 import { digestFromHash, parseDigest, type Digest } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
 import type { Selection, SelectedSource } from './types.ts';
-import { deferredCaFile, trustDeferredCaCerts } from '../sys/tlsTrust.ts';
+import { deferredCaFile, isUntrustedCertificate, trustDeferredCaCerts } from '../sys/tlsTrust.ts';
 
 /** FetchUrlOptions configure one ADD <url> download. */
 export interface FetchUrlOptions {
@@ -98,7 +98,8 @@ export async function fetchUrl(url: string, opts: FetchUrlOptions): Promise<Fetc
     // fetch's own message is only "fetch failed": the reason (refused, certificate, …) is its cause.
     const cause = (e as { cause?: unknown }).cause;
     const why = cause instanceof Error ? `${(e as Error).message}: ${cause.message}` : (e as Error).message;
-    throw new TsbuildError('IO', `ADD ${shown}: ${why}`, { cause: e });
+    const untrusted = isUntrustedCertificate((cause as { code?: string } | undefined)?.code);
+    throw new TsbuildError('IO', `ADD ${shown}: ${why}`, { cause: e, ...(untrusted ? { hint: "the server's certificate is not trusted: add its CA (PEM) to NODE_EXTRA_CA_CERTS" } : {}) });
   }
 }
 

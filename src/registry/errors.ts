@@ -1,5 +1,6 @@
 import { TsbuildError, type ErrorCode } from '../core/errors.ts';
 import { redactUrl } from './redact.ts';
+import { isUntrustedCertificate } from '../sys/tlsTrust.ts';
 
 /**
  * RegistryErrorCode is the distribution-spec error code set, plus NETWORK (no HTTP
@@ -132,5 +133,7 @@ export function networkError(method: string, url: URL, cause: unknown): Registry
     detail: errno && !msg.includes(errno) ? `${errno}: ${msg}` : msg,
     cause,
     temporary: TEMPORARY_ERRNO.has(errno) || /socket hang up/.test(msg),
+    ...(isUntrustedCertificate(errno) ? { hint: `the certificate of ${url.host} is not trusted: add its CA (PEM) to NODE_EXTRA_CA_CERTS, or for a plain-HTTP registry use --insecure-registry ${url.host}` } : {}),
   });
 }
+

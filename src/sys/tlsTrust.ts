@@ -67,3 +67,11 @@ function readPems(file: string): string[] {
   }
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
 }
+
+/** UNTRUSTED matches Node's (OpenSSL's) error codes for a certificate chain that no trusted CA vouches for. */
+const UNTRUSTED = /^(?:DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|CERT_UNTRUSTED)$/;
+
+/** isUntrustedCertificate tells an error code that adding the server's CA (NODE_EXTRA_CA_CERTS) would fix. */
+export function isUntrustedCertificate(code: string | undefined): boolean {
+  return code !== undefined && UNTRUSTED.test(code);
+}

@@ -83,6 +83,7 @@ describe('NODE_EXTRA_CA_CERTS, deferred by bin/tsbuild.mjs', () => {
       const r = await entry(['--root', t.root, 'push', `${registry.host}/tls/refused:1`], env);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/certificate/i);
+      expect(r.stderr).toMatch(/hint: the certificate of 127\.0\.0\.2:\d+ is not trusted: add its CA \(PEM\) to NODE_EXTRA_CA_CERTS/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   });
@@ -98,6 +99,7 @@ describe('NODE_EXTRA_CA_CERTS, deferred by bin/tsbuild.mjs', () => {
     const refused = await entry(['--root', t.root, 'build', '--no-cache', '-f', join(ctx, 'Buildfile'), ctx], { NODE_EXTRA_CA_CERTS: undefined });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/fetch failed: .*certificate/i);
+    expect(refused.stderr).toMatch(/hint: the server's certificate is not trusted/);
   });
 
   it('in process: the default context and one with options of its own both trust the deferred file', async () => {
