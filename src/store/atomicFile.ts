@@ -29,10 +29,10 @@ export async function writeStaged(tmpDir: string, data: Uint8Array | string, syn
  * then renamed, so readers see the old or the new content, never a torn file. With
  * beforeRename the file is not fsynced: beforeRename (DeferredSync.begin) is awaited instead.
  */
-export async function writeFileAtomic(tmpDir: string, dest: string, data: Uint8Array | string, beforeRename?: () => Promise<unknown>): Promise<void> {
+export async function writeFileAtomic(tmpDir: string, dest: string, data: Uint8Array | string, beforeRename?: (dest: string, size: number) => Promise<unknown>): Promise<void> {
   const tmp = await writeStaged(tmpDir, data, beforeRename === undefined);
   try {
-    if (beforeRename) await beforeRename();
+    if (beforeRename) await beforeRename(dest, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
     await rename(tmp, dest);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);

@@ -21,9 +21,9 @@ export class FileBlobWriter implements BlobWriter {
   #size = 0;
   #done = false;
   #sealed: Promise<{ digest: Digest; size: number }> | undefined;
-  readonly #beforeRename: (() => Promise<unknown>) | undefined;
+  readonly #beforeRename: ((dest: string, size: number) => Promise<unknown>) | undefined;
 
-  private constructor(fh: FileHandle, tmp: string, blobPath: (d: Digest) => string, beforeRename: (() => Promise<unknown>) | undefined) {
+  private constructor(fh: FileHandle, tmp: string, blobPath: (d: Digest) => string, beforeRename: ((dest: string, size: number) => Promise<unknown>) | undefined) {
     this.#fh = fh;
     this.#tmp = tmp;
     this.#blobPath = blobPath;
@@ -40,7 +40,7 @@ export class FileBlobWriter implements BlobWriter {
    * beforeRename, commit does not fsync the blob: it awaits beforeRename (DeferredSync.begin,
    * which makes the promise to sync it later durable) before the rename instead.
    */
-  static async create(tmpDir: string, blobPath: (d: Digest) => string, beforeRename?: () => Promise<unknown>): Promise<FileBlobWriter> {
+  static async create(tmpDir: string, blobPath: (d: Digest) => string, beforeRename?: (dest: string, size: number) => Promise<unknown>): Promise<FileBlobWriter> {
     const tmp = tmpName(tmpDir, 'blob');
     const fh = await open(tmp, 'wx', 0o644);
     return new FileBlobWriter(fh, tmp, blobPath, beforeRename);
@@ -70,11 +70,11 @@ export class FileBlobWriter implements BlobWriter {
       if (expected.size !== undefined && expected.size !== size) {
         throw new TsbuildError('DIGEST_MISMATCH', `commit blob ${digest}: got ${size} bytes, expected ${expected.size}`);
       }
-      if (this.#beforeRename) await this.#beforeRename();
+      const dest = this.#blobPath(digest);
+      if (this.#beforeRename) await this.#beforeRename(dest, size);
       else await this.#fh.sync();
       await this.#fh.close();
       this.#done = true;
-      const dest = this.#blobPath(digest);
       if (await exists(dest)) await unlink(this.#tmp);
       else await rename(this.#tmp, dest);
       return { digest, size };

@@ -18,10 +18,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { digestFromHash, type Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
 import type { ContentStore, TagStore } from './types.ts';
+
+/**
+ * INLINE_BYTES: a flush with no snapshot to sync and at most this much in unsynced blobs
+ * fsyncs them itself (a few small files: one journal commit) rather than starting the
+ * detached syncer, whose start (~30 ms) is most of a small COPY-only rebuild.
+ */
+const INLINE_BYTES = 16 << 20;
 
 /** SLACK_MS is how far before its creation a marker's time is put, against clock steps. */
 const SLACK_MS = 10 * 60 * 1000;
@@ -46,6 +53,9 @@ export class DeferredSync {
   readonly #flush: FlushFn;
   #marker: Promise<string> | undefined;
   #notes: string[] = [];
+  /** The unsynced blobs renamed into place since the last flush, and their total size. */
+  #blobs = new Set<string>();
+  #bytes = 0;
 
   constructor(root: string, flush: FlushFn) {
     this.#root = root;
@@ -79,6 +89,13 @@ export class DeferredSync {
     return path;
   }
 
+  /** wrote records an unsynced blob about to be renamed to dest (after begin()). */
+  wrote(dest: string, size: number): void {
+    if (this.#blobs.has(dest)) return;
+    this.#blobs.add(dest);
+    this.#bytes += size;
+  }
+
   /** note adds a marker file to delete once the file system is durable. */
   note(...markers: string[]): void {
     this.#notes.push(...markers);
@@ -91,9 +108,22 @@ export class DeferredSync {
    */
   async flush(): Promise<void> {
     const own = this.#marker ? [await this.#marker] : [];
-    const done = [...this.#notes, ...own, ...(await this.#orphans(own))];
+    const orphans = await this.#orphans(own);
+    const notes = this.#notes;
+    const blobs = [...this.#blobs];
+    const inline = notes.length === 0 && orphans.length === 0 && this.#bytes <= INLINE_BYTES;
     this.#notes = [];
     this.#marker = undefined;
+    this.#blobs = new Set();
+    this.#bytes = 0;
+    if (inline) {
+      // Each blob's data, then their directory entries; the marker can go after that.
+      await Promise.all(blobs.map((b) => fsyncPath(b)));
+      if (blobs.length) await fsyncPath(dirname(blobs[0]!));
+      await Promise.all(own.map((m) => unlink(m).catch(() => undefined)));
+      return;
+    }
+    const done = [...notes, ...own, ...orphans];
     if (done.length) await this.#flush(this.#root, done);
   }
 
@@ -155,6 +185,17 @@ async function readMarker(path: string): Promise<Marker | undefined> {
     return typeof m.boot === 'string' && typeof m.pid === 'number' && typeof m.since === 'number' ? (m as Marker) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** fsyncPath fsyncs a file or directory by path; one that is gone (a rename that lost a race) is skipped. */
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r').catch((e: unknown) => { if (isErrno(e, 'ENOENT')) return undefined; throw e; });
+  if (!fh) return;
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 

@@ -22,14 +22,16 @@ export class OciStore implements ContentStore {
   readonly tmpDir: string;
   readonly #blobDir: string;
   /** With deferred, blobs are not fsynced one by one: see DeferredSync. */
-  readonly #beforeRename: (() => Promise<unknown>) | undefined;
+  readonly #deferred: DeferredSync | undefined;
+  readonly #beforeRename: ((dest: string, size: number) => Promise<unknown>) | undefined;
 
   constructor(opts: { layoutDir: string; tmpDir: string; deferred?: DeferredSync }) {
     this.layoutDir = opts.layoutDir;
     this.tmpDir = opts.tmpDir;
     this.#blobDir = join(opts.layoutDir, 'blobs', 'sha256');
     const deferred = opts.deferred;
-    this.#beforeRename = deferred ? () => deferred.begin() : undefined;
+    this.#deferred = deferred;
+    this.#beforeRename = deferred ? async (dest, size) => { await deferred.begin(); deferred.wrote(dest, size); } : undefined;
   }
 
   path(d: Digest): string {
@@ -85,7 +87,7 @@ export class OciStore implements ContentStore {
 
   /** expectWrites makes the DeferredSync marker durable ahead of the first commit (a failure surfaces there). */
   expectWrites(): void {
-    this.#beforeRename?.().catch(() => undefined);
+    this.#deferred?.begin().catch(() => undefined);
   }
 
   writer(): Promise<BlobWriter> {

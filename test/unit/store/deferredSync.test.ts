@@ -56,6 +56,24 @@ describe('DeferredSync', () => {
     expect(markers(root)[0]).not.toBe(m1);
   });
 
+  test('a flush with only a few small blobs fsyncs them itself, without starting the detached sync', async () => {
+    const root = tempRoot();
+    const flush = recordingFlush();
+    const store = await openStore(root, { deferSync: flush.fn });
+    const a = await store.content.putBytes('small');
+    expect(markers(root)).toHaveLength(1);
+    await store.deferred!.flush();
+    expect(flush.calls).toEqual([]);
+    expect(markers(root)).toEqual([]);
+    expect(await store.content.readBytes(a.digest)).toEqual(Buffer.from('small'));
+    // Past 16 MiB the detached sync takes it.
+    const w = await store.content.writer();
+    w.stream.end(Buffer.alloc(17 << 20, 1));
+    await w.commit();
+    await store.deferred!.flush();
+    expect(flush.calls).toHaveLength(1);
+  });
+
   test('a store opened without deferSync fsyncs as before and makes no marker; a flush with nothing written syncs nothing', async () => {
     const root = tempRoot();
     const plain = await openStore(root);
