@@ -3,6 +3,10 @@
 // tsbuild, and side by side by BuildKit (`DOCKER_BUILDKIT=1 docker build`) when
 // --docker is given and a dockerd is running. Reports median wall seconds for
 // cold (--no-cache), warm (no change) and incr (one file edited) builds.
+// The project's examples are scenarios too: example:hello (in the default set) and
+// example:python-app (asked for by name: it needs a Debian minbase base, made once a day
+// with mmdebstrap into /var/cache/tsbuild-test, and every cold build downloads Python
+// from Debian's mirror).
 //
 //   node bench/build-bench.mjs [--docker] [--runs N] [SCENARIO...]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,7 +21,16 @@ const withDocker = args.includes('--docker');
 const runsIdx = args.indexOf('--runs');
 const runsOverride = runsIdx >= 0 ? Number(args[runsIdx + 1]) : undefined;
 const names = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--runs');
-const scenarios = names.length ? names : readdirSync(scenariosDir).filter((n) => n !== 'seed-python');
+const scenarios = names.length ? names : [...readdirSync(scenariosDir).filter((n) => n !== 'seed-python'), 'example:hello'];
+
+/**
+ * EXAMPLES are the project's examples as bench scenarios: what the incremental mode
+ * edits, and the base each needs (made by setupBase).
+ */
+const EXAMPLES = {
+  hello: { EDIT_FILE: 'greet.sh', RUNS: '5', COLD_RUNS: '3', base: 'busybox' },
+  'python-app': { EDIT_FILE: 'src/main.py', RUNS: '3', COLD_RUNS: '2', base: 'debian' },
+};
 
 const work = mkdtempSync(join(tmpdir(), 'tsbuild-bench-'));
 const root = join(work, 'root');
@@ -50,7 +63,22 @@ function setupBases() {
     const tar = join(work, 'bb.tar');
     sh('bash', ['-c', `d=$(mktemp -d) && mkdir -p $d/bin $d/etc $d/tmp && cp /bin/busybox $d/bin/ && for a in $(/bin/busybox --list); do [ $a = busybox ] || ln -sf busybox $d/bin/$a; done && printf 'root:x:0:0:root:/root:/bin/sh\\n' > $d/etc/passwd && tar -C $d -cf ${tar} . && rm -rf $d`]);
     sh(DOCKER, ['import', tar, 'busybox:local']);
+    sh(DOCKER, ['tag', 'busybox:local', 'busybox:latest']);
   }
+}
+
+/** setupDebian makes debian:bookworm-minbase for both tools (mmdebstrap, cached for the day as the tests cache it). */
+function setupDebian() {
+  const cache = '/var/cache/tsbuild-test';
+  const tar = join(cache, `bookworm-minbase-${new Date().toISOString().slice(0, 10)}.tar`);
+  if (!existsSync(tar)) {
+    mkdirSync(cache, { recursive: true });
+    const tmp = join(cache, `.tmp-${process.pid}-bookworm-minbase.tar`);
+    sh('mmdebstrap', ['--quiet', '--variant=minbase', 'bookworm', tmp]);
+    sh('mv', [tmp, tar]);
+  }
+  sh(bin, ['--root', root, 'import', tar, 'debian:bookworm-minbase']);
+  if (withDocker) sh(DOCKER, ['import', tar, 'debian:bookworm-minbase']);
 }
 
 const DOCKER = '/usr/bin/docker'; // Debian's docker.io client (20.10), with its built-in BuildKit
@@ -62,9 +90,12 @@ const tools = {
 const results = [];
 setupBases();
 for (const name of scenarios) {
-  const dir = join(scenariosDir, name);
-  const e = env(join(dir, 'bench.env'));
-  const ctx = join(work, `ctx-${name}`);
+  const example = name.startsWith('example:') ? EXAMPLES[name.slice('example:'.length)] : undefined;
+  if (name.startsWith('example:') && !example) throw new Error(`unknown example ${name} (${Object.keys(EXAMPLES).map((k) => `example:${k}`).join(', ')})`);
+  const dir = example ? join(repo, 'examples', name.slice('example:'.length)) : join(scenariosDir, name);
+  if (example?.base === 'debian') setupDebian();
+  const e = example ?? env(join(dir, 'bench.env'));
+  const ctx = join(work, `ctx-${name.replace(':', '-')}`);
   cpSync(dir, ctx, { recursive: true });
   if (existsSync(join(dir, 'gen.sh'))) sh('bash', [join(dir, 'gen.sh'), ctx]);
   const runs = runsOverride ?? Number(e.RUNS ?? 3);
