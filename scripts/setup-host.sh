@@ -7,7 +7,7 @@ if ((node_major < 20)); then
   echo "setup-host: tsbuild needs Node.js >= 20 with npm (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
 fi
-pkgs=(runc busybox-static skopeo umoci docker-registry apache2-utils mmdebstrap tmux openssl xz-utils bzip2 zstd docker.io strace)
+pkgs=(runc busybox-static skopeo umoci docker-registry apache2-utils mmdebstrap tmux openssl xz-utils bzip2 zstd docker.io strace clang lld)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

