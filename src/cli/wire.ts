@@ -35,6 +35,14 @@ export interface Builder {
 }
 
 /**
+ * syncLater is the store's deferred flush (DeferredSync) as commands that write blobs wire it:
+ * sys/mount.ts syncFsLater, loaded only when there is something to sync.
+ */
+export async function syncLater(path: string, done: readonly string[]): Promise<void> {
+  await (await import('../sys/mount.ts')).syncFsLater(path, done);
+}
+
+/**
  * openBuilder is the composition root of a build: it opens the store and wires
  * the concrete snapshotter, executor, cache and file sources into the solver.
  * Modules are imported here, lazily, so `tsbuild --help` loads none of them.
@@ -54,7 +62,7 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   const { shellExpander } = await import('../solver/expander.ts');
   if (!['auto', 'runc', 'unshare'].includes(opts.runtime)) throw new TsbuildError('USAGE', `--runtime must be auto, runc or unshare, not "${opts.runtime}"`);
   // Blobs are made durable by one detached syncfs at the end (DeferredSync), not one fsync each.
-  const store = await openStore(ctx.root, { deferSync: async (path, done) => (await import('../sys/mount.ts')).syncFsLater(path, done) });
+  const store = await openStore(ctx.root, { deferSync: syncLater });
   await cleanupStaleMounts(store.dirs.root);
   // What killed builds left in ROOT/tmp (staged blobs, step dirs), now that nothing is mounted there.
   await cleanupStaleTmp(store.dirs.tmp);

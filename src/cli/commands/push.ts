@@ -39,7 +39,7 @@ export const pushCommand: Command = withOptions(PUSH_OPTIONS, async (argv, ctx) 
   const ref = parseRegistryRef(name);
   // Compressed blobs are written unsynced and synced once at the end, behind the push:
   // an fsync each competed with the registry's own for the disk (DeferredSync).
-  const store = await openStore(ctx.root, { deferSync: async (path, done) => (await import('../../sys/mount.ts')).syncFsLater(path, done) });
+  const store = await openStore(ctx.root, { deferSync: (await import('../wire.ts')).syncLater });
   const local = normalizeTag(name);
   const desc = await store.tags.get(local);
   if (!desc) throw new TsbuildError('IMAGE_NOT_FOUND', `push: no image tagged "${local}"`, { hint: `tag it first: tsbuild tag IMAGE ${local}` });
