@@ -6,6 +6,7 @@ import { withOptions } from '../args.ts';
 import { TsbuildError, isErrno } from '../../core/errors.ts';
 import { formatLocation } from '../../core/range.ts';
 import { decodeBuildfile } from '../../parser/decodeBuildfile.ts';
+import { escapeText } from '../../ui/escapeText.ts';
 import type { ParseWarning } from '../../parser/types.ts';
 
 const USAGE = `usage: tsbuild parse [-f FILE] [--dump | --json]
@@ -65,7 +66,7 @@ async function readBuildfile(file: string | undefined, ctx: CliContext): Promise
 }
 
 function printWarnings(ctx: CliContext, warnings: ParseWarning[]): void {
-  for (const w of warnings) ctx.stderr.write(`warning: ${formatLocation(w.range)}: ${w.message}\n`);
+  for (const w of warnings) ctx.stderr.write(`warning: ${escapeText(`${formatLocation(w.range)}: ${w.message}`)}\n`);
 }
 
 function plural(n: number, word: string): string {
@@ -96,6 +97,6 @@ export const parseCommand: Command = withOptions(PARSE_OPTIONS, async (argv, ctx
     return 0;
   }
   const stages = result.instructions.filter((i) => i.kind === 'FROM').length;
-  ctx.stdout.write(`${name}: ${plural(result.instructions.length, 'instruction')}, ${plural(stages, 'stage')}\n`);
+  ctx.stdout.write(`${escapeText(name)}: ${plural(result.instructions.length, 'instruction')}, ${plural(stages, 'stage')}\n`);
   return 0;
 });
