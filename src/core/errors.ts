@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'PARSE_HEREDOC'
   | 'PARSE_JSON'
   | 'PARSE_FLAG'
+  | 'PARSE_ENCODING'
   | 'UNKNOWN_INSTRUCTION'
   | 'EXPANSION'
   | 'BAD_DIGEST'

@@ -20,9 +20,9 @@ export function isUrl(source: string): boolean {
 /**
  * addUrlStep runs `ADD <url>... dest`: each URL is downloaded (hashed as it streams, checked
  * against --checksum) and written like a COPY of a file named after the URL path, mode 0600
- * unless --chmod, never unpacked (Docker does not extract remote archives). The cache key
- * covers the downloaded content, or only the checksum when --checksum is given, in which case
- * a cache hit needs no download.
+ * unless --chmod. A remote archive is not extracted (as Docker) unless `--unpack=true`. The
+ * cache key covers the downloaded content, or only the checksum when --checksum is given, in
+ * which case a cache hit needs no download.
  */
 export async function addUrlStep(s: StageState, ins: CopyInstruction, sc: StepContext, plan: CopyPlan, def: Record<string, unknown>, createdBy: string): Promise<StageState> {
   const checksum = ins.checksum === undefined ? undefined : sc.deps.expand.word(ins.checksum, new Map());
@@ -35,22 +35,31 @@ export async function addUrlStep(s: StageState, ins: CopyInstruction, sc: StepCo
     const key = stepKey(s.key, { ...def, urls: plan.sources, content: sha256Of(canonicalJson(content)) as Digest });
     return await cachedLayerStep(s, sc, key, createdBy, async () => {
       const files = await download();
-      return writeLayer(s, sc, (layerDir, lowerDirs) => copyFetched(files, layerDir, ins.link ? [] : lowerDirs, plan));
+      return writeLayer(s, sc, (layerDir, lowerDirs) => copyFetched(files, layerDir, ins.link ? [] : lowerDirs, plan, ins));
     });
   } finally {
     for (const f of fetched ?? []) await f.cleanup();
   }
 }
 
-/** copyFetched writes downloaded files into a layer dir with COPY's destination rules (never unpacked). */
-export async function copyFetched(files: readonly FetchedUrl[], layerDir: string, lowerDirs: string[], plan: CopyPlan): Promise<void> {
+/**
+ * copyFetched writes downloaded files into a layer dir with COPY's destination rules; with
+ * `ADD --unpack=true` a downloaded tar archive (told by content) is extracted as a local one is,
+ * keeping its own owners unless --chown.
+ */
+export async function copyFetched(files: readonly FetchedUrl[], layerDir: string, lowerDirs: string[], plan: CopyPlan, ins: CopyInstruction): Promise<void> {
   const sel: Selection = { sources: files.flatMap((f) => f.selection.sources), multiple: files.length > 1, parents: false };
-  await copyInto(sel, layerDir, plan.dest, {
+  const opts = {
     workdir: plan.workdir,
-    chown: plan.owner,
     ...(plan.chmod !== undefined ? { chmod: dockerChmod(plan.chmod) } : {}),
     lower: lowerFromDirs(lowerDirs),
-  });
+  };
+  if (ins.unpack !== true) {
+    await copyInto(sel, layerDir, plan.dest, { ...opts, chown: plan.owner });
+    return;
+  }
+  const { addInto } = await import('../context/add.ts');
+  await addInto(sel, layerDir, plan.dest, { ...opts, ...(ins.chown !== undefined ? { chown: plan.owner } : {}), unpack: true });
 }
 
 /** fetchAll downloads every URL (removing what it got if one fails). */

@@ -47,7 +47,8 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
     exclude: ins.exclude.map(w),
   };
   if (ins.sources.length > 1) await needDirDest(s, sc, plan, ins);
-  const def = { op: ins.kind, dest: plan.dest, workdir: plan.dest.startsWith('/') ? '' : plan.workdir, owner: plan.owner, chmod: plan.chmod ?? null, parents: ins.parents, link: ins.link };
+  // --unpack is keyed as written (absent keeps the keys ADD had before the flag was honoured).
+  const def = { op: ins.kind, dest: plan.dest, workdir: plan.dest.startsWith('/') ? '' : plan.workdir, owner: plan.owner, chmod: plan.chmod ?? null, parents: ins.parents, link: ins.link, ...(ins.unpack !== undefined ? { unpack: ins.unpack } : {}) };
   const kinds = new Set(plan.sources.map((x) => (isHeredocSource(x) && ins.heredocs.length > 0 ? 'heredoc' : ins.kind === 'ADD' && isUrl(x) ? 'url' : 'file')));
   if (kinds.size > 1 && ins.from === undefined) return mixedCopy(s, ins, sc, plan, def, copyHistory(ins, plan), env);
   if (ins.kind === 'ADD' && plan.sources.some(isUrl)) return addUrlStep(s, ins, sc, plan, def, copyHistory(ins, plan));
@@ -110,7 +111,8 @@ export function copySel(src: FileSource, sel: FileSelection, layerDir: string, l
 function copyOptions(plan: CopyPlan, ins: CopyInstruction, lowerDirs: string[]): CopyOptions {
   // --link: the layer is made on its own, not on top of the image (BuildKit's rebased copy):
   // new parent directories are 0755 root and the image's symlinks are not followed.
-  return { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD', chownGiven: ins.chown !== undefined, lowerDirs: ins.link ? [] : lowerDirs };
+  // ADD --unpack=false copies a local archive as a file: exactly what COPY does.
+  return { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD' && ins.unpack !== false, chownGiven: ins.chown !== undefined, lowerDirs: ins.link ? [] : lowerDirs };
 }
 
 /** heredocCopy runs `COPY <<EOF dest`: the bodies become files in a scratch dir, copied with COPY's rules. */

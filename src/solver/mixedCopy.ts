@@ -33,7 +33,7 @@ export async function mixedCopy(s: StageState, ins: CopyInstruction, sc: StepCon
     if (urls.length > 0) {
       const fetched = await fetchAll(urls, sc, ins.checksum);
       cleanups.push(async () => { for (const f of fetched) await f.cleanup(); });
-      parts.push({ key: { urls: fetched.map((f) => [f.url, f.digest]) }, write: (d, l) => copyFetched(fetched, d, ins.link ? [] : l, plan) });
+      parts.push({ key: { urls: fetched.map((f) => [f.url, f.digest]) }, write: (d, l) => copyFetched(fetched, d, ins.link ? [] : l, plan, ins) });
     }
     if (docs.length > 0) {
       const dir = await writeHeredocFiles(ins, sc.deps.tmpDir, sc.deps.expand, env);

@@ -58,6 +58,7 @@ export interface CopyOptions {
   /** --chown was given (ADD keeps an archive's own owners otherwise). */
   chownGiven?: boolean;
   chmod?: string;
+  /** ADD's rules: local tar archives are extracted. False for COPY and for `ADD --unpack=false`. */
   add: boolean;
   /** The image's extracted layers, topmost first; empty for COPY --link (the layer stands alone). */
   lowerDirs: string[];

@@ -2,6 +2,7 @@ import { readFile, writeFile, stat } from 'node:fs/promises';
 import { resolve, basename } from 'node:path';
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
+import { decodeBuildfile } from '../../parser/decodeBuildfile.ts';
 import { parseCommandArgs, parseKeyValues, withOptions } from '../args.ts';
 import { parseSecrets } from '../secrets.ts';
 import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
@@ -61,7 +62,9 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
   const st = await stat(contextDir).catch(() => undefined);
   if (!st?.isDirectory()) throw new TsbuildError('USAGE', `build: context ${contextDir} is not a directory`);
   const file = await findBuildfile(values.file, contextDir);
-  const text = file === '-' ? await readStdin(ctx.stdin) : await readFile(file, 'utf8').catch((e: unknown) => { throw new TsbuildError('IO', `${file}: cannot read Buildfile`, { cause: e }); });
+  const filename = file === '-' ? 'Buildfile' : displayName(file);
+  const bytes = file === '-' ? await readStdin(ctx.stdin) : await readFile(file).catch((e: unknown) => { throw new TsbuildError('IO', `${file}: cannot read Buildfile`, { cause: e }); });
+  const text = decodeBuildfile(bytes, filename);
   const network = values.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw new TsbuildError('USAGE', `build: --network must be host or none, not "${network}"`);
   const progress = (values.progress ?? 'auto') as ProgressMode;
@@ -84,7 +87,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
       ...(remoteCache ? { remoteCache } : {}),
       insecure,
       text,
-      filename: file === '-' ? 'Buildfile' : displayName(file),
+      filename,
       contextDir,
       tags,
       options: {
@@ -127,8 +130,8 @@ function displayName(file: string): string {
   return rel.length < file.length ? rel : basename(file) === file ? file : rel;
 }
 
-async function readStdin(stdin: NodeJS.ReadStream): Promise<string> {
+async function readStdin(stdin: NodeJS.ReadStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
