@@ -9,9 +9,11 @@ import { prepareMountPoints } from '../../../src/executor/mountPoints.ts';
 import { allMounts } from '../../../src/executor/runtimeSpec.ts';
 import { isRoot } from '../../helpers/rootfs.ts';
 import { executorSuite, run, Sandbox } from './executor.suite.ts';
+import { escapeSuite } from './escape.suite.ts';
 
 describe.runIf(isRoot)('RuncExecutor', () => {
   describe('conformance', () => executorSuite(() => new RuncExecutor()));
+  describe('escape', () => escapeSuite(() => new RuncExecutor()));
 
   describe('runc specifics', () => {
     const box = new Sandbox();

@@ -3,11 +3,14 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { UnshareExecutor } from '../../../src/executor/UnshareExecutor.ts';
 import { isRoot } from '../../helpers/rootfs.ts';
 import { executorSuite, processesWith, run, Sandbox } from './executor.suite.ts';
+import { escapeSuite } from './escape.suite.ts';
 import { perlServer } from '../../../src/sys/perlServer.ts';
 
 describe.runIf(isRoot)('UnshareExecutor', () => {
   describe('conformance, util-linux chain', () => executorSuite(() => new UnshareExecutor({ launcher: 'chain' })));
   describe('conformance, perl launch server', () => executorSuite(() => new UnshareExecutor({ launcher: 'perl' })));
+  describe('escape, util-linux chain', () => escapeSuite(() => new UnshareExecutor({ launcher: 'chain' })));
+  describe('escape, perl launch server', () => escapeSuite(() => new UnshareExecutor({ launcher: 'perl' })));
 
   describe.each(['chain', 'perl'] as const)('unshare specifics (%s)', (launcher) => {
     const box = new Sandbox();
