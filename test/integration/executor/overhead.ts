@@ -2,8 +2,8 @@
  * overhead measures the per-run cost of each executor on `/bin/true` in a busybox
  * rootfs, interleaved with the bare runtime it wraps so that both see the same load:
  *   runc:    RuncExecutor.run()    vs `runc run` of a bundle written once (our config)
- *   unshare: UnshareExecutor.run() vs `unshare -m -p -f -u -i --root=R /bin/true`, with the
- *            perl launch server (output to streams, as build steps) and the util-linux chain
+ *   unshare: UnshareExecutor.run() (the perl launch server; output to streams, as build
+ *            steps have it) vs `unshare -m -p -f -u -i --root=R /bin/true`
  * It prints the median wall time and the CPU time per run (ours plus every child's,
  * steadier than wall time on a busy machine). Not a test: run it bundled, e.g.
  *   npx esbuild --bundle --platform=node --format=esm --outfile=/tmp/overhead.mjs test/integration/executor/overhead.ts && node /tmp/overhead.mjs 50
@@ -71,19 +71,16 @@ try {
   writeFileSync(join(bare, 'bundle/config.json'), JSON.stringify(buildRuntimeSpec(spec(0, 'host'), files, false)));
 
   const runc = new RuncExecutor();
-  const unshare = new UnshareExecutor({ launcher: 'chain' });
-  const perl = new UnshareExecutor({ launcher: 'perl' });
+  const unshare = new UnshareExecutor();
   const s: Record<string, Sample> = {};
   const pairs: [string, (i: number) => Promise<unknown>][] = [
     ['runc: RuncExecutor.run (host net)', (i) => runc.run(spec(i, 'host'))],
     ['runc: bare `runc run` (host net)', (i) => exec('runc', ['--root', join(bare, 'runc'), 'run', '--bundle', join(bare, 'bundle'), `bare-${i}`])],
     ['runc: ... --no-new-keyring', (i) => exec('runc', ['--root', join(bare, 'runc'), 'run', '--no-new-keyring', '--bundle', join(bare, 'bundle'), `nk-${i}`])],
     ['runc: RuncExecutor.run (net none)', (i) => runc.run(spec(i, 'none'))],
-    ['unshare: perl launcher, streams (host)', (i) => perl.run(spec(i, 'host', true))],
-    ['unshare: chain, streams (host)', (i) => unshare.run(spec(i, 'host', true))],
-    ['unshare: chain, inherit (host)', (i) => unshare.run(spec(i, 'host'))],
+    ['unshare: UnshareExecutor.run (host net)', (i) => unshare.run(spec(i, 'host', true))],
+    ['unshare: UnshareExecutor.run (net none)', (i) => unshare.run(spec(i, 'none', true))],
     ['unshare: bare unshare --root', () => exec('unshare', ['-m', '-p', '-f', '-u', '-i', `--root=${rootfs}`, '/bin/true'])],
-    ['unshare: UnshareExecutor.run (none)', (i) => unshare.run(spec(i, 'none'))],
     ['baseline: spawn /bin/true', () => exec('/bin/true', [])],
   ];
   for (let i = 0; i < n + 3; i++) {
