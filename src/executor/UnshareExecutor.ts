@@ -8,7 +8,7 @@ import { makeDevDir } from './devDir.ts';
 import { launchRun } from './launchRun.ts';
 import { coveringMount, ensureCwd, ensureMountPoint, mountPointKind, prepareMountPoints } from './mountPoints.ts';
 import { findExecutable, withHome } from './processEnv.ts';
-import { allMounts, MASKED_PATHS, READONLY_PATHS, type RuntimeMount } from './runtimeSpec.ts';
+import { allMounts, maskedPaths, READONLY_PATHS, type RuntimeMount } from './runtimeSpec.ts';
 import type { Executor, ExitStatus, RunSpec } from './types.ts';
 import type { FstabEntry } from './unshareSetup.ts';
 import { ABORTED } from './waitOrAbort.ts';
@@ -122,7 +122,7 @@ function withNodev(options: string[]): string[] {
 function hiddenPaths(proc: string, sys: string): FstabEntry[] {
   const inside = (p: string) => (p.startsWith('/proc/') ? join(proc, p.slice(6)) : join(sys, p.slice(5)));
   const out: FstabEntry[] = [];
-  for (const p of MASKED_PATHS) {
+  for (const p of maskedPaths()) {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) continue;
     out.push(st.isDirectory()
