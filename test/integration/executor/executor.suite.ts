@@ -184,8 +184,9 @@ export function executorSuite(make: () => Executor): void {
   });
 
   test("Docker's masked paths are hidden (those this kernel has)", async () => {
-    const files = ['/proc/timer_list', '/proc/keys', '/proc/kcore', '/proc/sched_debug'].filter((f) => existsSync(f));
-    const dirs = ['/proc/acpi', '/proc/scsi', '/sys/firmware'].filter((d) => existsSync(d));
+    const files = ['/proc/timer_list', '/proc/keys', '/proc/kcore', '/proc/sched_debug', '/proc/interrupts'].filter((f) => existsSync(f));
+    const throttle = readdirSync('/sys/devices/system/cpu').filter((n) => /^cpu\d+$/.test(n)).map((n) => `/sys/devices/system/cpu/${n}/thermal_throttle`);
+    const dirs = ['/proc/acpi', '/proc/scsi', '/sys/firmware', ...throttle].filter((d) => existsSync(d));
     const r = await sh([...files.map((f) => `cat ${f}`), ...dirs.map((d) => `ls ${d}`)].join('; ') + '; echo done');
     expect(r.stdout).toBe('done\n');
   });
