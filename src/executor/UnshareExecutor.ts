@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Writable } from 'node:stream';
 import { TsbuildError } from '../core/errors.ts';
 import { launchServerAvailable, warmLaunchServer } from '../sys/launchServer.ts';
 import { writeContainerFiles } from './containerFiles.ts';

@@ -18,7 +18,7 @@ import { UnshareExecutor } from '../../../src/executor/UnshareExecutor.ts';
 import { writeContainerFiles } from '../../../src/executor/containerFiles.ts';
 import { prepareMountPoints } from '../../../src/executor/mountPoints.ts';
 import { allMounts, buildRuntimeSpec } from '../../../src/executor/runtimeSpec.ts';
-import type { Executor, RunSpec } from '../../../src/executor/types.ts';
+import type { RunSpec } from '../../../src/executor/types.ts';
 import { makeBusyboxRootfs } from '../../helpers/rootfs.ts';
 import { perlServer } from '../../../src/sys/perlServer.ts';
 
