@@ -1,10 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { Executor } from '../../../src/executor/types.ts';
 import { escapeHelper, hostBlockDevice, parseEscape, type EscapeLine } from '../../helpers/escapeHelper.ts';
-import { mountsUnder, run, Sandbox } from './executor.suite.ts';
+import { mountsUnder, processesWith, run, Sandbox } from './executor.suite.ts';
 
 /** EPERM, or ENOSYS from a seccomp filter: the kernel refused before looking at the arguments. */
 const REFUSED = ['1', '38'];
@@ -56,6 +57,30 @@ export function escapeSuite(make: () => Executor): void {
     expect(lines.map((l) => l.name)).toEqual([`${how}-read`, `${how}-create`]);
     expect(escaped(lines)).toEqual([]);
     expect(existsSync(created)).toBe(false);
+  });
+
+  test("the container's mount namespace holds its own mounts only: the host's tree was detached", async () => {
+    // setns into a mount namespace moves nsenter to that namespace's root: with a chroot that
+    // would still be the host's, and the host's mounts would all be listed.
+    const marker = `sleep ${process.pid}3`;
+    const ac = new AbortController();
+    const p = run(ex, box.spec(rootfs, ['/bin/sh', '-c', marker], { signal: ac.signal }));
+    try {
+      let pids: number[] = [];
+      for (let i = 0; i < 200 && pids.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        pids = processesWith(marker);
+      }
+      expect(pids.length, 'the container started').toBeGreaterThan(0);
+      const info = execFileSync('nsenter', ['-t', String(pids[0]), '-m', '-p', 'cat', '/proc/self/mountinfo'], { encoding: 'utf8' });
+      const points = info.trim().split('\n').map((l) => l.split(' ')[4]!);
+      expect(points[0]).toBe('/');
+      // Mount points only: a bind's root (field 4) names its host source, which is no path to it.
+      expect(points.filter((m) => !/^\/(proc|dev|sys|etc)?(\/|$)/.test(m))).toEqual([]);
+    } finally {
+      ac.abort();
+      await p;
+    }
   });
 
   test('/proc/PID/root and /proc/PID/cwd lead to the container root, never the host', async () => {
