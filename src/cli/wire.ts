@@ -48,7 +48,7 @@ export async function syncLater(path: string, done: readonly string[]): Promise<
  * Modules are imported here, lazily, so `tsbuild --help` loads none of them.
  */
 export async function openBuilder(ctx: CliContext, opts: { events: EventSink; runtime: string }): Promise<Builder> {
-  const [{ openStore }, { OverlaySnapshotter }, { selectBuildExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts, cleanupStaleTmp }] = await Promise.all([
+  const [{ openStore }, { OverlaySnapshotter }, { selectExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts, cleanupStaleTmp }] = await Promise.all([
     import('../store/openStore.ts'),
     import('../snapshot/OverlaySnapshotter.ts'),
     import('../executor/selectExecutor.ts'),
@@ -68,7 +68,7 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   await cleanupStaleTmp(store.dirs.tmp);
   const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content, volatileMounts: true, ...(store.deferred ? { deferred: store.deferred } : {}) });
   const { lazyExecutor } = await import('../solver/lazyExecutor.ts');
-  const executor = lazyExecutor(() => selectBuildExecutor(opts.runtime as 'auto' | 'runc' | 'unshare'));
+  const executor = lazyExecutor(() => selectExecutor({ job: 'build', runtime: opts.runtime as 'auto' | 'runc' | 'unshare' }));
   const cache = new CacheStore(store.dirs.root);
   return {
     defaultJobs: availableParallelism(),

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import type { RunSpec } from './types.ts';
 
 /** RuntimeMount is one entry of an OCI runtime-spec config.json `mounts` list. */
@@ -40,11 +41,33 @@ export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
-/** MASKED_PATHS are hidden from the container (Docker's defaults): /dev/null over files, an empty read-only tmpfs over dirs. */
+/**
+ * MASKED_PATHS are hidden from the container (Docker's defaults, moby oci/defaults.go, with
+ * /proc/interrupts since moby#49560): /dev/null over files, an empty read-only tmpfs over dirs.
+ * maskedPaths() adds the per-CPU thermal_throttle dirs of this host.
+ */
 export const MASKED_PATHS: readonly string[] = [
-  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
   '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
 ];
+
+let hostMasked: readonly string[] | undefined;
+
+/**
+ * maskedPaths is MASKED_PATHS plus /sys/devices/system/cpu/cpuN/thermal_throttle for each
+ * CPU of this host that has one (Docker masks them too: a thermal side channel). Read once.
+ */
+export function maskedPaths(): readonly string[] {
+  if (hostMasked) return hostMasked;
+  const cpus = '/sys/devices/system/cpu';
+  let names: string[] = [];
+  try {
+    names = readdirSync(cpus).filter((n) => /^cpu\d+$/.test(n));
+  } catch { /* no sysfs: nothing more to mask */ }
+  const throttle = names.map((n) => `${cpus}/${n}/thermal_throttle`).filter((p) => existsSync(p));
+  hostMasked = [...MASKED_PATHS, ...throttle];
+  return hostMasked;
+}
 
 /** READONLY_PATHS are remounted read-only in the container (Docker's defaults). */
 export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
@@ -82,8 +105,9 @@ export function allMounts(spec: RunSpec, files: ContainerFiles): RuntimeMount[] 
 }
 
 /**
- * buildRuntimeSpec maps a RunSpec onto an OCI runtime config (pure). The root is the
- * writable merged dir; namespaces pid, mount, ipc, uts, plus network only for
+ * buildRuntimeSpec maps a RunSpec onto an OCI runtime config (pure, but for the host's
+ * CPUs in maskedPaths). The root is the writable merged dir, which runc enters with
+ * pivot_root (no `noPivotRoot`); namespaces pid, mount, ipc, uts, plus network only for
  * network=none (host networking otherwise, so package managers work). Device access
  * is Docker's: deny all, mknod of any device allowed, runc adds its default devices.
  */
@@ -109,7 +133,7 @@ export function buildRuntimeSpec(spec: RunSpec, files: ContainerFiles, terminal:
     linux: {
       namespaces,
       resources: { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', access: 'm' }, { allow: true, type: 'b', access: 'm' }] },
-      maskedPaths: [...MASKED_PATHS],
+      maskedPaths: [...maskedPaths()],
       readonlyPaths: [...READONLY_PATHS],
     },
   };

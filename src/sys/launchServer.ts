@@ -15,7 +15,7 @@ export interface LaunchRequest {
   stateDir: string;
   stdoutFifo: string;
   stderrFifo: string;
-  /** The directory chrooted into (made by one of the mounts). */
+  /** The new root, pivoted into (a bind of the rootfs made by the first mount). */
   root: string;
   hostname: string;
   /** Bring lo up (a fresh network namespace). */

@@ -13,8 +13,9 @@ import { childProcess } from './childProcess.ts';
  *   (`R RID 0` or `R RID E errno text`);
  * - `launch`: start a build container (src/sys/launchServer.ts has the fields). The server
  *   makes the step's two output FIFOs and forks a keeper, which opens them, unshares the
- *   namespaces and forks the container's init; that init makes the mounts, sets the
- *   hostname, drops capabilities, switches root and identity and execs the command.
+ *   namespaces and forks the container's init; that init makes the mounts, switches
+ *   root (pivot_root, the old root detached), sets the hostname, drops capabilities,
+ *   switches identity and execs the command.
  *   Answers: `M ID` (the FIFOs exist and the keeper runs: open their reading ends now),
  *   `F ID errno text` (nothing started), later `X ID code signal opened` (the container
  *   has ended; opened is 1 once the keeper had the FIFOs open);
@@ -31,7 +32,7 @@ import { childProcess } from './childProcess.ts';
 export const SCRIPT = String.raw`
 use strict;
 $| = 1;
-my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid, $SYS_exit_group) = map { $_ + 0 } @ARGV;
+my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid, $SYS_exit_group, $SYS_pivot_root) = map { $_ + 0 } @ARGV;
 syscall($SYS_prctl, 1, 9, 0, 0, 0);
 my $server = $$;
 my $lastcap = 40;
@@ -43,11 +44,26 @@ my $in = '';
 # A forked child ends with exit_group(2): perl's own exit tears the interpreter down first (ms).
 sub quit { syscall($SYS_exit_group, $_[0] + 0); }
 
+# Setup errors go to STATE/setup.err; after the root switch through $setup_err, opened before it.
+my $setup_err;
 sub fail_setup {
   my ($state, $msg) = @_;
-  if (open(my $e, '>>', "$state/setup.err")) { print $e "$msg\n"; close($e); }
-  if (open(my $f, '>', "$state/setup.failed")) { close($f); }
+  my $e = $setup_err;
+  syswrite($e, "$msg\n") if $e || open($e, '>>', "$state/setup.err");
   quit(125);
+}
+
+# runc's root switch (libcontainer pivotRoot): the old root is stacked on the new one by
+# pivot_root(".", ".") and detached, so nothing of the host's mount tree stays reachable
+# (a chroot leaves it one chroot away).
+sub switch_root {
+  my ($state, $root) = @_;
+  open($setup_err, '>>', "$state/setup.err") or fail_setup($state, "open setup.err: $!");
+  my $dot = '.';
+  chdir($root) or fail_setup($state, "chdir $root: $!");
+  syscall($SYS_pivot_root, $dot, $dot) == 0 or fail_setup($state, "pivot_root: $!");
+  syscall($SYS_umount2, $dot, 2) == 0 or fail_setup($state, "unmount the old root: $!");
+  chdir('/') or fail_setup($state, "chdir /: $!");
 }
 
 sub init_process {
@@ -59,6 +75,7 @@ sub init_process {
     syscall($SYS_mount, length($src) ? $src : 0, $tgt, length($type) ? $type : 0, $flags + 0, length($data) ? $data : 0) == 0
       or fail_setup($state, "mount $tgt: $!");
   }
+  switch_root($state, $root);
   syscall($SYS_sethostname, $host, length($host)) == 0 or fail_setup($state, "sethostname: $!");
   if ($lo) {
     socket(my $s, 2, 2, 0) or fail_setup($state, "socket: $!");
@@ -76,7 +93,6 @@ sub init_process {
   my @g = map { $_ + 0 } split(/,/, $groups);
   syscall($SYS_setgroups, scalar(@g), @g ? pack('L*', @g) : 0) == 0 or fail_setup($state, "setgroups: $!");
   syscall($SYS_setresgid, $gid + 0, $gid + 0, $gid + 0) == 0 or fail_setup($state, "setresgid: $!");
-  chroot($root) or fail_setup($state, "chroot: $!");
   chdir($cwd) or fail_setup($state, "chdir $cwd: $!");
   syscall($SYS_setresuid, $uid + 0, $uid + 0, $uid + 0) == 0 or fail_setup($state, "setresuid: $!");
   syscall($SYS_prctl, 1, 9, 0, 0, 0);
@@ -225,7 +241,7 @@ export class PerlServer {
   #rid = 0;
 
   constructor(perl: string, n: SyscallNumbers) {
-    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup].map(String);
+    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup, n.pivotRoot].map(String);
     // A fixed environment: PERL5OPT, PERL5LIB and friends of the caller must not reach it.
     this.#child = childProcess().spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
@@ -361,7 +377,8 @@ let perlOk: boolean | undefined;
 /**
  * perlServer gives the process-wide server, started on first use; undefined where
  * there is none: an architecture without a call table, no executable /usr/bin/perl
- * (checked once, a stat), or a server that died (callers then keep to their other way).
+ * (checked once, a stat), or a server that died (mount calls then keep to mount(8);
+ * container launches fail).
  */
 export function perlServer(): PerlServer | undefined {
   const n = syscallNumbers();

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { buildRuntimeSpec, DEFAULT_CAPABILITIES } from '../../../src/executor/runtimeSpec.ts';
 import type { RunSpec } from '../../../src/executor/types.ts';
@@ -30,6 +31,18 @@ describe('buildRuntimeSpec', () => {
     ['none', ['pid', 'mount', 'ipc', 'uts', 'network']],
   ] as const)('network=%s → namespaces %j', (network, types) => {
     expect(buildRuntimeSpec(spec({ network }), files, false).linux.namespaces.map((n) => n.type)).toEqual(types);
+  });
+
+  test("masked and read-only paths are Docker's current defaults, with this host's per-CPU thermal_throttle dirs; no noPivotRoot", () => {
+    const { linux, root } = buildRuntimeSpec(spec(), files, false);
+    const throttle = readdirSync('/sys/devices/system/cpu').filter((n) => /^cpu\d+$/.test(n))
+      .map((n) => `/sys/devices/system/cpu/${n}/thermal_throttle`).filter((p) => existsSync(p));
+    expect(linux.maskedPaths).toEqual([
+      '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+      '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap', ...throttle,
+    ]);
+    expect(linux.readonlyPaths).toEqual(['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
+    expect(Object.keys(root)).toEqual(['path', 'readonly']);
   });
 
   test('hostname is the id unless given', () => {
