@@ -8,10 +8,13 @@ export const OWNER_FILE = 'owner';
 
 /**
  * cleanupStaleMounts unmounts what crashed or killed tsbuild processes left
- * mounted under root: every snapshot `merged/` dir (and anything mounted inside
- * it) whose sibling `owner` file names a process that is gone, or is missing.
- * Mounts of live processes on the same root, and mounts that are not a
- * snapshot's, are left alone. Deepest mounts go first. Returns what it detached.
+ * mounted under root in our mount namespace: every snapshot `merged/` dir (and
+ * anything mounted inside it) whose sibling `owner` file names a process that is
+ * gone, or is missing. Mounts of live processes on the same root, and mounts that
+ * are not a snapshot's, are left alone. Deepest mounts go first. Returns what it
+ * detached. Our own mounts live in the perl server's namespace and die with it
+ * (sys/mount.ts mountView), so this finds only what older versions left, or
+ * mount(8) where there is no perl.
  */
 export async function cleanupStaleMounts(root: string): Promise<string[]> {
   const prefix = root.endsWith('/') ? root : `${root}/`;
@@ -29,7 +32,7 @@ export async function cleanupStaleMounts(root: string): Promise<string[]> {
       alive.set(snapDir, owner !== undefined && (await isOwnerAlive(owner)));
     }
     if (alive.get(snapDir)) continue;
-    await unmount(m.mountPoint);
+    await unmount(m.mountPoint, 'ours');
     done.push(m.mountPoint);
   }
   return done;

@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { TsbuildError } from '../core/errors.ts';
 import { quickTool } from './toolServer.ts';
-import { MNT_DETACH, MS_BIND, disabledMountServer, mountCall } from './mountServer.ts';
+import { MNT_DETACH, MS_BIND, disabledMountServer, mountCall, mountNamespacePid } from './mountServer.ts';
 import { perlServer } from './perlServer.ts';
 
 /** MOUNT_DATA_MAX is the kernel's limit on mount(2) option data: one page. */
@@ -103,10 +103,12 @@ export async function bindMount(source: string, target: string): Promise<void> {
 /**
  * unmount detaches target. If it is busy (a process still has a file open
  * in it), it is detached lazily (`umount -l`): gone from the namespace now,
- * freed when the last user goes. Not mounted is not an error.
+ * freed when the last user goes. Not mounted is not an error. The namespace is
+ * the one our mounts live in (see mountView); `ours` is this process's own, where
+ * only mount(8) can reach (what older versions, or mount(8) without perl, left).
  */
-export async function unmount(target: string): Promise<void> {
-  const r = await mountCall('umount', '/', [target, '0']);
+export async function unmount(target: string, namespace: 'mounts' | 'ours' = 'mounts'): Promise<void> {
+  const r = namespace === 'mounts' ? await mountCall('umount', '/', [target, '0']) : null;
   if (r) {
     // EINVAL or ENOENT: not mounted (or gone); EBUSY: still in use, so detach it lazily.
     if (r.ok || r.errno === EINVAL || r.errno === ENOENT) return;
@@ -114,9 +116,10 @@ export async function unmount(target: string): Promise<void> {
     if (last.ok) return;
     throw new TsbuildError('MOUNT', `umount ${target}: ${last.message}`);
   }
-  if (!(await isMountPoint(target))) return;
+  const isMountPoint = async () => (await listMounts(namespace === 'ours' ? 'self' : (mountNamespacePid() ?? 'self'))).some((m) => m.mountPoint === target);
+  if (!(await isMountPoint())) return;
   const t = await quickTool('umount', [target], { code: 'MOUNT', allowFail: true });
-  if (t.code === 0 || !(await isMountPoint(target))) return;
+  if (t.code === 0 || !(await isMountPoint())) return;
   if (!/busy/i.test(t.stderr)) throw new TsbuildError('MOUNT', `umount ${target}: ${t.stderr.trim() || `exit status ${t.code}`}`);
   await quickTool('umount', ['-l', target], { code: 'MOUNT' });
 }
@@ -124,6 +127,39 @@ export async function unmount(target: string): Promise<void> {
 const ENOENT = 2;
 const EBUSY = 16;
 const EINVAL = 22;
+
+/**
+ * mountView is where this process reaches path of the mount namespace our mounts live in:
+ * `/proc/PID/root/PATH` of the perl server, which holds them in a namespace of its own
+ * (so they die with it, and it dies with tsbuild); path itself when mounts are made in
+ * ours (no perl server). Open, read and write through a view; never realpath() it (the
+ * link reads as `/`, which is our namespace) and never rename across it (another mount).
+ */
+export function mountView(path: string): string {
+  const pid = mountNamespacePid();
+  return pid === undefined ? path : `/proc/${pid}${ROOT_LINK}${path}`;
+}
+
+const ROOT_LINK = '/root';
+const VIEW = /^\/proc\/(\d+)\/root(\/.*)$/;
+
+/** NamespacePath is a path as the mount namespace that holds it sees it. */
+export interface NamespacePath {
+  path: string;
+  /** The process whose mount namespace that is (see mountView); undefined: ours. */
+  pid?: number;
+}
+
+/**
+ * namespacePath undoes mountView: what a runtime working in that namespace must be given
+ * (its mount(2) calls cannot take a path that crosses into another namespace). Paths that
+ * are no view are ours, and mean the same there (the perl server's namespace is a slave
+ * copy of ours).
+ */
+export function namespacePath(p: string): NamespacePath {
+  const m = VIEW.exec(p);
+  return m ? { path: m[2]!, pid: Number(m[1]) } : { path: p };
+}
 
 /** MountInfo is one line of /proc/self/mountinfo. */
 export interface MountInfo {
@@ -134,9 +170,12 @@ export interface MountInfo {
   source: string;
 }
 
-/** listMounts parses /proc/self/mountinfo (octal escapes in paths decoded). */
-export async function listMounts(): Promise<MountInfo[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
+/**
+ * listMounts parses the mountinfo of process pid (default: ours), octal escapes in paths
+ * decoded. Mount points are as that process's namespace sees them.
+ */
+export async function listMounts(pid: number | 'self' = 'self'): Promise<MountInfo[]> {
+  const text = await readFile(`/proc/${pid}/mountinfo`, 'utf8');
   const out: MountInfo[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
@@ -148,9 +187,9 @@ export async function listMounts(): Promise<MountInfo[]> {
   return out;
 }
 
-/** isMountPoint tells whether path is currently a mount point in this mount namespace. */
+/** isMountPoint tells whether path is currently a mount point in the namespace our mounts live in (see mountView). */
 export async function isMountPoint(path: string): Promise<boolean> {
-  return (await listMounts()).some((m) => m.mountPoint === path);
+  return (await listMounts(mountNamespacePid() ?? 'self')).some((m) => m.mountPoint === path);
 }
 
 function unescape(s: string): string {

@@ -1,4 +1,4 @@
-import { perlServer, type SyscallResult } from './perlServer.ts';
+import { perlServer, startedPerlServer, type SyscallResult } from './perlServer.ts';
 
 export type { SyscallResult } from './perlServer.ts';
 
@@ -25,6 +25,15 @@ export async function mountCall(op: 'mount' | 'umount' | 'syncfs', cwd: string, 
     return null;
   }
   return r;
+}
+
+/**
+ * mountNamespacePid is the pid of the process whose mount namespace holds what mountCall
+ * mounts: the perl server's (it unshares one of its own at start); undefined when there is
+ * no server (yet), so mounts are made in ours by mount(8).
+ */
+export function mountNamespacePid(): number | undefined {
+  return disabled ? undefined : startedPerlServer()?.pid;
 }
 
 /** disabledMountServer tells whether configureMountServer (or a dead server) turned the server off. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, makeTempRoot, mountsUnder, ok, type TempRoot } from '../../helpers/cli.ts';
+import { BIN, makeTempRoot, mountsUnder, mountsUnderAnywhere, ok, type TempRoot } from '../../helpers/cli.ts';
 import { importBusybox } from '../../helpers/image.ts';
 import { CgroupTracker } from '../../helpers/cgroupTracker.ts';
 
@@ -63,6 +63,7 @@ test.each([['root', ''], ['another user', 'USER 1000:1000\n']])('a SIGKILL durin
     // step's overlay lived in the perl server's mount namespace: none of it is in ours.
     expect(await procs.settle(5000), 'processes that outlived tsbuild').toEqual([]);
     expect(mountsUnder(t.root), 'the dead build\'s overlay').toEqual([]);
+    expect(mountsUnderAnywhere(t.root), 'the dead build\'s overlay, in any namespace').toEqual([]);
   } finally {
     procs.remove();
   }

@@ -14,7 +14,9 @@ import { OverlaySnapshotter } from '../../../src/snapshot/OverlaySnapshotter.ts'
 import type { LayerBlob } from '../../../src/snapshot/types.ts';
 import { openStore } from '../../../src/store/openStore.ts';
 import type { LocalStore } from '../../../src/store/types.ts';
-import { MOUNT_DATA_MAX, isMountPoint, overlayOptions } from '../../../src/sys/mount.ts';
+import { MOUNT_DATA_MAX, isMountPoint, namespacePath, overlayOptions } from '../../../src/sys/mount.ts';
+import { configureMountServer } from '../../../src/sys/mountServer.ts';
+import { mountsUnder } from '../../helpers/cli.ts';
 import { isRoot, makeBusyboxRootfs } from '../../helpers/rootfs.ts';
 import { destroyRoot, tempRoot } from './helpers.ts';
 import { snapshotTree } from './tree.ts';
@@ -115,7 +117,9 @@ describe.runIf(isRoot)('OverlaySnapshotter', () => {
   test('no parents: merged is a bind mount of upper', async () => {
     const active = await snaps.prepare(join(root, 'c'), []);
     await active.mount();
-    expect(await isMountPoint(active.merged)).toBe(true);
+    // The mount lives in the perl server's namespace; merged is our view of it.
+    expect(await isMountPoint(namespacePath(active.merged).path)).toBe(true);
+    expect(mountsUnder(root)).toEqual([]);
     writeFileSync(join(active.merged, 'only'), 'x');
     const layer = await active.commit();
     expect(readFileSync(join(snaps.layerDir(layer!.diffID), 'only'), 'utf8')).toBe('x');
@@ -178,26 +182,36 @@ describe.runIf(isRoot)('OverlaySnapshotter', () => {
     expect(readdirSync(store.dirs.tmp).filter((n) => n !== 'locks')).toEqual([]);
   });
 
-  test('cleanupStaleMounts unmounts what dead owners left, not what live ones hold', async () => {
+  test('cleanupStaleMounts unmounts what dead owners left in our namespace, not what live ones hold', async () => {
     const base = await layerFrom((d) => writeFileSync(join(d, 'a'), 'a'));
     const dead = await snaps.prepare(join(root, 'containers/dead'), [base.diffID]);
     const live = await snaps.prepare(join(root, 'containers/live'), [base.diffID]);
-    await dead.mount();
-    await live.mount();
-    const child = execFileSync('sh', ['-c', 'echo $$']).toString().trim(); // a pid that has exited
-    await writeFile(join(root, 'containers/dead/owner'), `${child} 1\n`);
-    expect(await cleanupStaleMounts(root)).toEqual([dead.merged]);
-    expect(await isMountPoint(dead.merged)).toBe(false);
-    expect(await isMountPoint(live.merged)).toBe(true);
-    expect(await readFile(join(root, 'containers/live/owner'), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
-    await dead.remove();
-    await live.remove();
+    // Mounts in our own namespace are what older versions left, or mount(8) where there is no perl.
+    configureMountServer({ enabled: false });
+    try {
+      await dead.mount();
+      await live.mount();
+      const child = execFileSync('sh', ['-c', 'echo $$']).toString().trim(); // a pid that has exited
+      await writeFile(join(root, 'containers/dead/owner'), `${child} 1\n`);
+      configureMountServer({ enabled: true });
+      const merged = (s: { merged: string }) => namespacePath(s.merged).path;
+      expect(await cleanupStaleMounts(root)).toEqual([merged(dead)]);
+      expect(mountsUnder(root)).toEqual([merged(live)]);
+      expect(await readFile(join(root, 'containers/live/owner'), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+      configureMountServer({ enabled: false });
+      await dead.remove();
+      await live.remove();
+      expect(mountsUnder(root)).toEqual([]);
+    } finally {
+      configureMountServer({ enabled: true });
+    }
   });
 
   test('volatileMounts mounts build snapshots with overlayfs volatile; the default (containers) does not', async () => {
     const base = await layerFrom((d) => writeFileSync(join(d, 'f'), 'x'));
-    const superOptions = async (dir: string) => {
-      const line = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === dir);
+    const superOptions = async (view: string) => {
+      const { path, pid } = namespacePath(view);
+      const line = (await readFile(`/proc/${pid ?? 'self'}/mountinfo`, 'utf8')).split('\n').find((l) => l.split(' ')[4] === path);
       return line?.split(' - ')[1]?.split(' ')[2] ?? '';
     };
     const plain = await snaps.prepare(join(root, 'plain'), [base.diffID]);
