@@ -48,7 +48,7 @@ export async function syncLater(path: string, done: readonly string[]): Promise<
  * Modules are imported here, lazily, so `tsbuild --help` loads none of them.
  */
 export async function openBuilder(ctx: CliContext, opts: { events: EventSink; runtime: string }): Promise<Builder> {
-  const [{ openStore }, { OverlaySnapshotter }, { selectExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts, cleanupStaleTmp }] = await Promise.all([
+  const [{ openStore }, { OverlaySnapshotter }, { selectExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupAfterDeaths }] = await Promise.all([
     import('../store/openStore.ts'),
     import('../snapshot/OverlaySnapshotter.ts'),
     import('../executor/selectExecutor.ts'),
@@ -63,9 +63,7 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   if (!['auto', 'runc', 'unshare'].includes(opts.runtime)) throw new TsbuildError('USAGE', `--runtime must be auto, runc or unshare, not "${opts.runtime}"`);
   // Blobs are made durable by one detached syncfs at the end (DeferredSync), not one fsync each.
   const store = await openStore(ctx.root, { deferSync: syncLater });
-  await cleanupStaleMounts(store.dirs.root);
-  // What killed builds left in ROOT/tmp (staged blobs, step dirs), now that nothing is mounted there.
-  await cleanupStaleTmp(store.dirs.tmp);
+  await cleanupAfterDeaths(store.dirs);
   const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content, volatileMounts: true, ...(store.deferred ? { deferred: store.deferred } : {}) });
   const { lazyExecutor } = await import('../solver/lazyExecutor.ts');
   const executor = lazyExecutor(() => selectExecutor({ job: 'build', runtime: opts.runtime as 'auto' | 'runc' | 'unshare' }));

@@ -39,6 +39,16 @@ export async function cleanupStaleMounts(root: string): Promise<string[]> {
 }
 
 /**
+ * cleanupAfterDeaths removes what killed tsbuild processes left under the store, before a
+ * command writes to it: mounts in our namespace first (cleanupStaleMounts), so that nothing
+ * is deleted through one, then their staging in ROOT/tmp (cleanupStaleTmp).
+ */
+export async function cleanupAfterDeaths(dirs: { root: string; tmp: string }): Promise<void> {
+  await cleanupStaleMounts(dirs.root);
+  await cleanupStaleTmp(dirs.tmp);
+}
+
+/**
  * cleanupStaleTmp removes staging entries in tmpDir named `<prefix>-<pid>-<random>`
  * (as tmpName makes them) whose pid is no longer running. Other names are kept.
  */
