@@ -14,8 +14,7 @@ import { OverlaySnapshotter } from '../../../src/snapshot/OverlaySnapshotter.ts'
 import type { LayerBlob } from '../../../src/snapshot/types.ts';
 import { openStore } from '../../../src/store/openStore.ts';
 import type { LocalStore } from '../../../src/store/types.ts';
-import { MOUNT_DATA_MAX, isMountPoint, namespacePath, overlayOptions } from '../../../src/sys/mount.ts';
-import { configureMountServer } from '../../../src/sys/mountServer.ts';
+import { MOUNT_DATA_MAX, configureMountServer, isMountPoint, namespacePath, overlayOptions } from '../../../src/sys/mount.ts';
 import { mountsUnder } from '../../helpers/cli.ts';
 import { isRoot, makeBusyboxRootfs } from '../../helpers/rootfs.ts';
 import { destroyRoot, tempRoot } from './helpers.ts';

@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { bindMount, isMountPoint, mountOverlay, mountView, namespacePath, overlayOptions, syncFs, unmount } from '../../../src/sys/mount.ts';
-import { configureMountServer, mountCall } from '../../../src/sys/mountServer.ts';
+import { bindMount, configureMountServer, isMountPoint, mountCall, mountOverlay, mountView, namespacePath, overlayOptions, syncFs, unmount } from '../../../src/sys/mount.ts';
 import { PerlServer, perlServer } from '../../../src/sys/perlServer.ts';
 import { syscallNumbers } from '../../../src/sys/syscalls.ts';
 import { mountsUnder } from '../../helpers/cli.ts';
