@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { TsbuildError } from '../core/errors.ts';
-import { quickTool } from './toolServer.ts';
+import { runTool } from './run.ts';
+import { mountTool, startedMountTool } from './toolServer.ts';
 import { perlServer, startedPerlServer, type SyscallResult } from './perlServer.ts';
 
 export type { SyscallResult } from './perlServer.ts';
@@ -35,12 +36,12 @@ export async function mountCall(op: 'mount' | 'umount' | 'syncfs', cwd: string, 
 }
 
 /**
- * mountNamespacePid is the pid of the process whose mount namespace holds what mountCall
- * mounts: the perl server's (it unshares one of its own at start); undefined when there is
- * no server (yet), so mounts are made in ours by mount(8).
+ * mountNamespacePid is the pid of the process whose mount namespace holds our mounts: the
+ * perl server's, else the mount(8) server's (each unshares one of its own at start);
+ * undefined before either has started.
  */
 export function mountNamespacePid(): number | undefined {
-  return disabled ? undefined : startedPerlServer()?.pid;
+  return ((disabled ? undefined : startedPerlServer()) ?? startedMountTool())?.pid;
 }
 
 /** configureMountServer turns the server off (tests of the fallback path, hosts without perl). */
@@ -111,7 +112,7 @@ async function mountFs(source: string, target: string, type: string, flags: numb
   if (r?.ok) return;
   if (r) throw new TsbuildError('MOUNT', `mount ${type || 'bind'} ${source} on ${target}: ${r.message}`);
   const args = flags & MS_BIND ? ['--bind', source, target] : ['-t', type, source, '-o', data, target];
-  await quickTool('mount', args, { code: 'MOUNT', cwd });
+  await mountTool('mount', args, { code: 'MOUNT', cwd });
 }
 
 /** syncFs flushes the file system holding path (syncfs(2), through `sync -f`). */
@@ -119,7 +120,7 @@ export async function syncFs(path: string): Promise<void> {
   const r = await mountCall('syncfs', '/', [path]);
   if (r?.ok) return;
   if (r) throw new TsbuildError('IO', `syncfs ${path}: ${r.message}`);
-  await quickTool('sync', ['-f', path], { code: 'IO' });
+  await runTool('sync', ['-f', path], { code: 'IO' });
 }
 
 /**
@@ -145,24 +146,28 @@ export async function bindMount(source: string, target: string): Promise<void> {
  * unmount detaches target. If it is busy (a process still has a file open
  * in it), it is detached lazily (`umount -l`): gone from the namespace now,
  * freed when the last user goes. Not mounted is not an error. The namespace is
- * the one our mounts live in (see mountView); `ours` is this process's own, where
- * only mount(8) can reach (what older versions, or mount(8) without perl, left).
+ * the one our mounts live in (see mountView); `ours` is this process's own, which
+ * holds only what older versions left (umount(8), run from here).
  */
 export async function unmount(target: string, namespace: 'mounts' | 'ours' = 'mounts'): Promise<void> {
-  const r = namespace === 'mounts' ? await mountCall('umount', '/', [target, '0']) : null;
-  if (r) {
-    // EINVAL or ENOENT: not mounted (or gone); EBUSY: still in use, so detach it lazily.
-    if (r.ok || r.errno === EINVAL || r.errno === ENOENT) return;
-    const last = r.errno === EBUSY ? ((await mountCall('umount', '/', [target, String(MNT_DETACH)])) ?? r) : r;
-    if (last.ok) return;
-    throw new TsbuildError('MOUNT', `umount ${target}: ${last.message}`);
-  }
-  const isMountPoint = async () => (await listMounts(namespace === 'ours' ? 'self' : (mountNamespacePid() ?? 'self'))).some((m) => m.mountPoint === target);
+  if (namespace === 'ours') return unmountWithTool(target, 'self', runTool);
+  const r = await mountCall('umount', '/', [target, '0']);
+  if (!r) return unmountWithTool(target, mountNamespacePid() ?? 'self', mountTool);
+  // EINVAL or ENOENT: not mounted (or gone); EBUSY: still in use, so detach it lazily.
+  if (r.ok || r.errno === EINVAL || r.errno === ENOENT) return;
+  const last = r.errno === EBUSY ? ((await mountCall('umount', '/', [target, String(MNT_DETACH)])) ?? r) : r;
+  if (last.ok) return;
+  throw new TsbuildError('MOUNT', `umount ${target}: ${last.message}`);
+}
+
+/** unmountWithTool is unmount through umount(8), in the namespace of pid, run by tool. */
+async function unmountWithTool(target: string, pid: number | 'self', tool: typeof mountTool): Promise<void> {
+  const isMountPoint = async () => (await listMounts(pid)).some((m) => m.mountPoint === target);
   if (!(await isMountPoint())) return;
-  const t = await quickTool('umount', [target], { code: 'MOUNT', allowFail: true });
+  const t = await tool('umount', [target], { code: 'MOUNT', allowFail: true });
   if (t.code === 0 || !(await isMountPoint())) return;
   if (!/busy/i.test(t.stderr)) throw new TsbuildError('MOUNT', `umount ${target}: ${t.stderr.trim() || `exit status ${t.code}`}`);
-  await quickTool('umount', ['-l', target], { code: 'MOUNT' });
+  await tool('umount', ['-l', target], { code: 'MOUNT' });
 }
 
 const ENOENT = 2;
@@ -171,10 +176,11 @@ const EINVAL = 22;
 
 /**
  * mountView is where this process reaches path of the mount namespace our mounts live in:
- * `/proc/PID/root/PATH` of the perl server, which holds them in a namespace of its own
- * (so they die with it, and it dies with tsbuild); path itself when mounts are made in
- * ours (no perl server). Open, read and write through a view; never realpath() it (the
- * link reads as `/`, which is our namespace) and never rename across it (another mount).
+ * `/proc/PID/root/PATH` of the perl server, or of the mount(8) server without it, which
+ * hold them in a namespace of their own (so they die with it, and it dies with tsbuild);
+ * path itself before either has started. Open, read and write through a view; never
+ * realpath() it (the link reads as `/`, which is our namespace) and never rename across it
+ * (another mount).
  */
 export function mountView(path: string): string {
   const pid = mountNamespacePid();
@@ -194,8 +200,8 @@ export interface NamespacePath {
 /**
  * namespacePath undoes mountView: what a runtime working in that namespace must be given
  * (its mount(2) calls cannot take a path that crosses into another namespace). Paths that
- * are no view are ours, and mean the same there (the perl server's namespace is a slave
- * copy of ours).
+ * are no view are ours, and mean the same there: that namespace is a copy of ours made
+ * when its helper started, a slave of it (where our mounts propagate, later ones reach it).
  */
 export function namespacePath(p: string): NamespacePath {
   const m = VIEW.exec(p);

@@ -5,7 +5,8 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { bindMount, configureMountServer, isMountPoint, mountCall, mountOverlay, mountView, namespacePath, overlayOptions, syncFs, unmount } from '../../../src/sys/mount.ts';
 import { PerlServer, perlServer } from '../../../src/sys/perlServer.ts';
 import { syscallNumbers } from '../../../src/sys/syscalls.ts';
-import { mountsUnder } from '../../helpers/cli.ts';
+import { mountsUnder, mountsUnderAnywhere } from '../../helpers/cli.ts';
+import { ToolServer } from '../../../src/sys/toolServer.ts';
 import { isRoot } from '../../helpers/rootfs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbuild-mountserver-'));
@@ -93,13 +94,27 @@ describe.runIf(isRoot)('mount server', () => {
     await expect(bindMount(join(dir, 'src'), join(dir, 'missing'))).rejects.toThrow(/mount bind .* on .*missing: No such file or directory/);
   });
 
-  test('without the server, mount(8) and umount(8) do the same', async () => {
+  test('without the server, mount(8) and umount(8) do the same, in a mount namespace of their own', async () => {
     configureMountServer({ enabled: false });
     expect(await mountCall('umount', '/', ['/nonexistent', '0'])).toBeNull();
     const m = overlayIn('m2');
     await mountOverlay(m);
     expect(await isMountPoint(m.target)).toBe(true);
+    expect(mountsUnder(dir), 'mounts in our namespace').toEqual([]);
+    expect(readFileSync(join(mountView(m.target), 'f'), 'utf8')).toBe('from lower');
+    await syncFs(dir);
     await unmount(m.target);
     expect(await isMountPoint(m.target)).toBe(false);
+  });
+
+  test('the mount(8) server\'s mounts are gone with it', async () => {
+    const tools = new ToolServer({ ownMountNamespace: true });
+    const m = overlayIn('m3');
+    await tools.run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(m), m.target], { cwd: m.cwd });
+    expect(readFileSync(`/proc/${tools.pid}/mountinfo`, 'utf8')).toContain(` ${m.target} `);
+    expect(mountsUnder(dir)).toEqual([]);
+    process.kill(tools.pid, 'SIGKILL');
+    for (let i = 0; i < 250 && mountsUnderAnywhere(m.target).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(mountsUnderAnywhere(m.target)).toEqual([]);
   });
 });
