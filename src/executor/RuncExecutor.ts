@@ -21,8 +21,8 @@ const ID_RE = /^[\w+.-]+$/;
  * RuncExecutor runs a step with `runc run` on an OCI bundle it writes into
  * spec.stateDir/bundle (root = spec.rootfs), keeping runc's state under
  * spec.stateDir/runc. Everything under spec.stateDir is removed when run() settles.
- * A rootfs mounted in the perl server's mount namespace (a view, see sys/mount.ts)
- * is given to runc as that namespace sees it, and runc runs in it (nsenter).
+ * A rootfs mounted in the mount helper's namespace (a view, see sys/mount.ts
+ * mountView) is given to runc as that namespace sees it, and runc runs in it (nsenter).
  */
 export class RuncExecutor implements Executor {
   readonly name = 'runc' as const;

@@ -24,8 +24,8 @@ export interface OverlayActiveOptions {
  * OverlayActive is one writable snapshot: dir/upper, dir/work, dir/merged, plus
  * dir/owner naming the process that mounted it (so cleanupStaleMounts can tell
  * a crashed owner from a live one, should the mount be in our namespace). The
- * mount lives in the perl server's mount namespace (sys/mount.ts): `merged` is
- * this process's view of it. After commit or remove it is spent.
+ * mount lives in the mount helper's namespace (sys/mount.ts): `merged` is this
+ * process's view of it. After commit or remove it is spent.
  */
 export class OverlayActive implements ActiveSnapshot {
   readonly dir: string;

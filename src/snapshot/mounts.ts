@@ -12,9 +12,8 @@ export const OWNER_FILE = 'owner';
  * anything mounted inside it) whose sibling `owner` file names a process that is
  * gone, or is missing. Mounts of live processes on the same root, and mounts that
  * are not a snapshot's, are left alone. Deepest mounts go first. Returns what it
- * detached. Our own mounts live in the perl server's namespace and die with it
- * (sys/mount.ts mountView), so this finds only what older versions left, or
- * mount(8) where there is no perl.
+ * detached. Our own mounts live in their helper's namespace and die with it
+ * (sys/mount.ts mountView), so this finds only what versions before that left.
  */
 export async function cleanupStaleMounts(root: string): Promise<string[]> {
   const prefix = root.endsWith('/') ? root : `${root}/`;
