@@ -15,9 +15,34 @@ export interface FileStat {
 /**
  * RACY_MS: a file changed within this long before it was hashed may change again without its
  * mtime/ctime moving (kernel timestamps are taken from a coarse clock), so its hash is not
- * remembered ("racy git" problem). Such a file is simply hashed again next time.
+ * remembered ("racy git" problem). Such a file is simply hashed again next time. On a file
+ * system with coarser timestamps the window grows by their granularity (see isRacy).
  */
 export const RACY_MS = 100;
+
+/**
+ * granularityMs is how coarse a file system may have made timestamp t, judged from t itself:
+ * a file system that keeps nanoseconds (ext4 with 256-byte inodes, xfs, btrfs, tmpfs) almost
+ * never gives a whole millisecond, while one with 1-second timestamps (ext4 with 128-byte
+ * inodes, many NFS servers) always gives whole seconds, FAT even ones, exFAT multiples of 10 ms.
+ * A time set on purpose (`touch -d`, tar extraction) also looks coarse: that only widens its
+ * racy window, and such times are rarely recent.
+ */
+function granularityMs(t: number): number {
+  if (!Number.isInteger(t)) return 0;
+  for (const g of [2000, 1000, 100, 10]) if (t % g === 0) return g;
+  return 1;
+}
+
+/**
+ * isRacy tells whether a file whose stat is st, read from hashedAtMs on, may have been
+ * written again since without its stat changing: its mtime or ctime is not older than the
+ * read by more than the timestamp's granularity plus RACY_MS. (Git's rule compares with the
+ * index file's own mtime, on the same file system; the stat cache may live on another.)
+ */
+export function isRacy(st: Pick<FileStat, 'mtimeMs' | 'ctimeMs'>, hashedAtMs: number): boolean {
+  return st.mtimeMs + granularityMs(st.mtimeMs) + RACY_MS > hashedAtMs || st.ctimeMs + granularityMs(st.ctimeMs) + RACY_MS > hashedAtMs;
+}
 
 /**
  * The file is MAGIC, then the memos (a u32 count, then per memo the 32-byte selection
@@ -115,12 +140,12 @@ export class StatCache {
   }
 
   /**
-   * set remembers the hash of key read at hashedAtMs, unless the file is racy (see RACY_MS);
+   * set remembers the hash of key read from hashedAtMs on, unless the file is racy (isRacy);
    * it tells whether the hash was remembered. Another hash for the same stat (which a real
    * file can only give within RACY_MS, or a forged cache) drops every memo.
    */
   set(key: string, st: FileStat, hex: string, hashedAtMs: number): boolean {
-    if (Math.max(st.mtimeMs, st.ctimeMs) > hashedAtMs - RACY_MS || Buffer.byteLength(key) > MAX_KEY) {
+    if (isRacy(st, hashedAtMs) || Buffer.byteLength(key) > MAX_KEY) {
       this.forget(key);
       return false;
     }
