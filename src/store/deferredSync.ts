@@ -15,11 +15,11 @@
 //     the tags whose manifest went with them, and removes the marker. A cache
 //     record whose layer is gone is a miss (lookupRecord checks the blob), so the
 //     next build makes it again.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { digestFromHash, type Digest } from '../core/digest.ts';
+import type { Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
 import type { ContentStore, TagStore } from './types.ts';
 
@@ -162,7 +162,7 @@ export async function recoverUnsynced(root: string, content: ContentStore, tags:
   for (const d of await content.list()) {
     const st = await stat(content.path(d)).catch(() => undefined);
     if (!st || st.mtimeMs < since) continue;
-    if ((await hashFile(content.path(d))) !== d) {
+    if ((await content.check(d)) === 'damaged') {
       await content.delete(d);
       removed.push(d);
     }
@@ -206,12 +206,6 @@ function alive(pid: number): boolean {
   } catch (e) {
     return isErrno(e, 'EPERM');
   }
-}
-
-async function hashFile(path: string): Promise<Digest> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return digestFromHash(h);
 }
 
 let boot: string | undefined;
