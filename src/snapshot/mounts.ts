@@ -38,13 +38,14 @@ export async function cleanupStaleMounts(root: string): Promise<string[]> {
 /**
  * cleanupStaleTmp removes staging entries in tmpDir named `<prefix>-<pid>-<random>`
  * (as tmpName makes them) whose pid is no longer running. Other names are kept.
+ * With dryRun it only lists them (`tsbuild fsck --dry-run`).
  */
-export async function cleanupStaleTmp(tmpDir: string): Promise<string[]> {
+export async function cleanupStaleTmp(tmpDir: string, opts: { dryRun?: boolean } = {}): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
     const m = /^[a-z]+-(\d+)-[0-9a-f]+$/.exec(basename(name));
     if (!m || (await isOwnerAlive(m[1]!))) continue;
-    await rm(join(tmpDir, name), { recursive: true, force: true });
+    if (!opts.dryRun) await rm(join(tmpDir, name), { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
