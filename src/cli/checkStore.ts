@@ -86,9 +86,13 @@ export async function checkStore(root: string, opts: CheckStoreOptions): Promise
 /** Report tells onDamage about a problem and what was (or, in a dry run, would be) done; repairable false: nothing can be. */
 type Report = (what: string, problem: string, done: string, repairable?: boolean) => void;
 
-/** staleCacheTemps: files `NAME.<pid>.<x>.tmp` in cache/ and cache/compressed/ whose writer is gone (the stat cache's and compressed records' staging). */
+/**
+ * staleCacheTemps: files `NAME.<pid>.<x>.tmp` in cache/, cache/compressed/ and
+ * cache/blobsources/ whose writer is gone (the staging of the stat cache, the compressed
+ * layer records and the blob source records, which write next to their file).
+ */
 async function staleCacheTemps(cacheDir: string, repair: boolean, report: Report): Promise<void> {
-  for (const sub of ['', 'compressed']) {
+  for (const sub of ['', 'compressed', 'blobsources']) {
     const dir = join(cacheDir, sub);
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const m = /\.(\d+)\.[0-9a-z]+\.tmp$/.exec(name);
