@@ -47,7 +47,7 @@ async function blobSize(sc: StepContext, d: Digest): Promise<number | undefined>
 }
 
 /** reportDamage warns about damage the build healed on the way (as the CLI renders the store's). */
-export function reportDamage(sc: Pick<StepContext, 'deps'>, d: StoreDamage): void {
+function reportDamage(sc: Pick<StepContext, 'deps'>, d: StoreDamage): void {
   sc.deps.events.emit({ type: 'warning', message: damageWarning(d), at: Date.now() });
 }
 
