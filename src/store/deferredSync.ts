@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ignoreDamage, type OnDamage } from '../core/damage.ts';
 import type { Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
 import type { ContentStore, TagStore } from './types.ts';
@@ -143,10 +144,11 @@ export class DeferredSync {
 /**
  * recoverUnsynced checks the markers other boots left (an OS crash came before their
  * sync): every blob written since a marker's time is re-hashed, a blob that does not
- * match its name is deleted, index entries whose manifest is gone are dropped, and the
- * marker is removed. Returns the deleted digests. Costs one readdir when there is none.
+ * match its name is deleted, index entries whose manifest is gone are dropped (each
+ * reported to onDamage), and the marker is removed. Returns the deleted digests. Costs
+ * one readdir when there is none.
  */
-export async function recoverUnsynced(root: string, content: ContentStore, tags: TagStore): Promise<Digest[]> {
+export async function recoverUnsynced(root: string, content: ContentStore, tags: TagStore, onDamage: OnDamage = ignoreDamage): Promise<Digest[]> {
   const dir = join(root, 'unsynced');
   const names = await readdir(dir).catch((e: unknown) => { if (isErrno(e, 'ENOENT')) return [] as string[]; throw e; });
   const stale: { path: string; since: number }[] = [];
@@ -165,6 +167,7 @@ export async function recoverUnsynced(root: string, content: ContentStore, tags:
     if ((await content.check(d)) === 'damaged') {
       await content.delete(d);
       removed.push(d);
+      onDamage({ what: `blob ${d}`, problem: 'torn by an OS crash before it was synced', action: 'removed', fixed: true });
     }
   }
   if (removed.length) {
@@ -172,6 +175,7 @@ export async function recoverUnsynced(root: string, content: ContentStore, tags:
       if (!(await content.has(e.descriptor.digest))) {
         if (e.name !== undefined) await tags.remove(e.name);
         else await tags.forget(e.descriptor.digest);
+        onDamage({ what: e.name !== undefined ? `tag ${e.name}` : `untagged image ${e.descriptor.digest}`, problem: `its manifest ${e.descriptor.digest} was torn by an OS crash`, action: 'removed', fixed: true });
       }
     }
   }

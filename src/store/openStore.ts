@@ -61,7 +61,7 @@ export async function openStore(root: string, opts: OpenStoreOptions = {}): Prom
   const onDamage = opts.onDamage ? { onDamage: opts.onDamage } : {};
   const content = new OciStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp, ...(deferred ? { deferred } : {}), ...onDamage });
   const tags = new OciTagStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp, lockPath: join(locks, 'index.lock'), ...onDamage });
-  await recoverUnsynced(dirs.root, content, tags);
+  await recoverUnsynced(dirs.root, content, tags, opts.onDamage);
   return {
     dirs,
     content,
