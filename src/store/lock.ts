@@ -9,6 +9,8 @@ import { isAlive, ownId } from './liveness.ts';
 export interface LockOptions {
   /** Give up after this long (default 60 s) with TsbuildError('LOCKED'); Infinity waits for good. */
   timeoutMs?: number;
+  /** Stop waiting (with the signal's reason) when it is aborted. */
+  signal?: AbortSignal;
 }
 
 /** LOCK_NAME is what a lock may be called: it never holds '@', which ends the name in an entry. */
@@ -42,7 +44,7 @@ export async function withFileLock<T>(tmpDir: string, name: string, fn: () => Pr
  * whoever finds it: a killed holder never blocks anyone.
  */
 export async function acquireLock(tmpDir: string, name: string, opts: LockOptions = {}): Promise<Release> {
-  return (await takeLock(tmpDir, name, opts.timeoutMs ?? 60_000, true))!;
+  return (await takeLock(tmpDir, name, opts.timeoutMs ?? 60_000, true, opts.signal))!;
 }
 
 /**
@@ -59,21 +61,22 @@ function lockKey(tmpDir: string, name: string): string {
   return `${tmpDir}\0${name}`;
 }
 
-async function takeLock(tmpDir: string, name: string, timeoutMs: number, wait: boolean): Promise<Release | undefined> {
+async function takeLock(tmpDir: string, name: string, timeoutMs: number, wait: boolean, signal?: AbortSignal): Promise<Release | undefined> {
   if (!LOCK_NAME.test(name)) throw new TsbuildError('INTERNAL', `bad lock name "${name}"`);
   const key = lockKey(tmpDir, name);
   const prev = inProcess.get(key) ?? Promise.resolve();
   let done!: () => void;
   const mine = new Promise<void>((r) => (done = r));
   inProcess.set(key, mine);
-  const free = () => {
+  // The next one in this process may go once we are done and so is everyone before us.
+  const free = () => void prev.then(() => {
     if (inProcess.get(key) === mine) inProcess.delete(key);
     done();
-  };
-  await prev;
+  });
   let entry: string | undefined;
   try {
-    entry = await takeEntry(tmpDir, name, timeoutMs, wait);
+    await untilAborted(prev, signal);
+    entry = await takeEntry(tmpDir, name, timeoutMs, wait, signal);
   } catch (e) {
     free();
     throw e;
@@ -94,7 +97,26 @@ async function takeLock(tmpDir: string, name: string, timeoutMs: number, wait: b
   };
 }
 
-async function takeEntry(tmpDir: string, name: string, timeoutMs: number, wait: boolean): Promise<string | undefined> {
+/** untilAborted waits for p, or rejects with signal's reason once it is aborted. */
+async function untilAborted(p: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) {
+    await p;
+    return;
+  }
+  signal.throwIfAborted();
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([p, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function takeEntry(tmpDir: string, name: string, timeoutMs: number, wait: boolean, signal?: AbortSignal): Promise<string | undefined> {
   const dir = join(tmpDir, 'locks');
   const prefix = `${name}@`;
   const mineName = `${prefix}${ownId(tmpDir)}-${randomBytes(4).toString('hex')}`;
@@ -102,6 +124,7 @@ async function takeEntry(tmpDir: string, name: string, timeoutMs: number, wait: 
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   for (let tries = 0; ; tries++) {
+    signal?.throwIfAborted();
     if ((await liveHolder(tmpDir, dir, prefix, mineName)) === undefined) {
       await create(mine);
       if ((await liveHolder(tmpDir, dir, prefix, mineName)) === undefined) return mine;
@@ -118,7 +141,7 @@ async function takeEntry(tmpDir: string, name: string, timeoutMs: number, wait: 
         hint: 'another tsbuild process is using this store',
       });
     }
-    await sleep(delay * (0.5 + Math.random()));
+    await sleep(delay * (0.5 + Math.random()), undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
     delay = Math.min(delay * 2, 100);
   }
 }
