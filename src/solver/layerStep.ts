@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { hexOf, type Digest, type DiffID } from '../core/digest.ts';
 import { addHistory, cloneState, type StageState } from '../planner/state.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
-import { acquireLock, type Release } from '../store/lock.ts';
+import { acquireLock, tryLock, type Release } from '../store/lock.ts';
 import type { CacheRecord } from '../cache/types.ts';
 import { lookupRecord } from './layers.ts';
 import type { StepContext } from './solve.ts';
@@ -41,7 +41,12 @@ export async function cachedLayerStep(s: StageState, sc: StepContext, key: Diges
   sc.deps.store.expectWrites?.();
   let release: Release | undefined;
   if (!sc.opts.noCache) {
-    release = await acquireLock(sc.deps.tmpDir, `step-${hexOf(key)}`, { timeoutMs: Infinity, ...(sc.opts.signal ? { signal: sc.opts.signal } : {}) });
+    const name = `step-${hexOf(key)}`;
+    release = await tryLock(sc.deps.tmpDir, name);
+    if (!release) {
+      ev.emit({ type: 'info', message: `${sc.step.text}: waiting for another build (or stage) that runs this step`, at: Date.now() });
+      release = await acquireLock(sc.deps.tmpDir, name, { timeoutMs: Infinity, ...(sc.opts.signal ? { signal: sc.opts.signal } : {}) });
+    }
     const made = await lookupRecord(sc, key).catch(async (e: unknown) => { await release!(); throw e; });
     if (made) {
       await release();

@@ -131,6 +131,8 @@ describe.runIf(isRoot)('concurrent builds on one root', () => {
     await Promise.all(waiters.map(succeeded));
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(lines(cacheFile('killed-count', 'n'))).toHaveLength(2);
+    // They said why they waited.
+    for (const w of waiters) expect((await w.done).stderr).toMatch(/RUN --mount=type=cache,id=killed-count.*: waiting for another build \(or stage\) that runs this step/);
     expect(imageOf(t.root, 'killed-w1').manifest.layers).toEqual(imageOf(t.root, 'killed-w2').manifest.layers);
   });
 });
