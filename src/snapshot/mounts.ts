@@ -1,6 +1,7 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlive, sweepLive } from '../store/liveness.ts';
+import { sweepLocks } from '../store/lock.ts';
 import { listMounts, unmount } from '../sys/mount.ts';
 
 /** OWNER_FILE sits next to a snapshot's merged/ and names the process that mounted it (its store/liveness.ts id). */
@@ -39,8 +40,8 @@ export async function cleanupStaleMounts(root: string): Promise<string[]> {
 
 /**
  * cleanupStaleTmp removes staging entries in tmpDir named `<prefix>-<owner id>-<random>`
- * (as tmpName makes them) whose owner is gone, in any PID namespace, and the dead
- * processes' sockets in tmpDir/live. Other names are kept.
+ * (as tmpName makes them) whose owner is gone, in any PID namespace, then the dead
+ * processes' lock entries (tmpDir/locks) and sockets (tmpDir/live). Other names are kept.
  */
 export async function cleanupStaleTmp(tmpDir: string): Promise<string[]> {
   const removed: string[] = [];
@@ -50,6 +51,7 @@ export async function cleanupStaleTmp(tmpDir: string): Promise<string[]> {
     await rm(join(tmpDir, name), { recursive: true, force: true });
     removed.push(name);
   }
+  await sweepLocks(tmpDir);
   await sweepLive(tmpDir);
   return removed;
 }

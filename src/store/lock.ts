@@ -174,3 +174,16 @@ async function liveHolder(tmpDir: string, dir: string, prefix: string, mineName:
   }
   return undefined;
 }
+
+/** sweepLocks removes the lock entries of dead processes (a killed build's step locks); returns how many. */
+export async function sweepLocks(tmpDir: string): Promise<number> {
+  const dir = join(tmpDir, 'locks');
+  let n = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const at = name.lastIndexOf('@');
+    if (at < 0 || (await isAlive(tmpDir, name.slice(at + 1, at + 17)))) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+    n++;
+  }
+  return n;
+}

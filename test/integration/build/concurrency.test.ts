@@ -3,7 +3,7 @@
 // it: `unshare -m -p -f --mount-proc tsbuild build …`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { BIN, makeTempRoot, type TempRoot } from '../../helpers/cli.ts';
@@ -21,7 +21,7 @@ afterEach(() => {
 });
 afterAll(() => t.cleanup());
 
-interface Build { child: ChildProcess; done: Promise<{ code: number; stderr: string }> }
+interface Build { child: ChildProcess; done: Promise<{ code: number; stderr: string }>; stderr: () => string }
 
 /** start runs `tsbuild build -t tag ctx` on the shared root, in a PID (and mount) namespace of its own if ns. */
 function start(ctx: string, tag: string, ns = false): Build {
@@ -33,7 +33,7 @@ function start(ctx: string, tag: string, ns = false): Build {
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ code: number; stderr: string }>((resolve) => child.on('close', (code, sig) => resolve({ code: code ?? (sig ? 128 : 1), stderr })));
-  return { child, done };
+  return { child, done, stderr: () => stderr };
 }
 
 async function succeeded(b: Build): Promise<void> {
@@ -63,12 +63,16 @@ const runDirs = () => readdirSync(join(t.root, 'tmp')).filter((n) => n.startsWit
 describe.runIf(isRoot)('concurrent builds on one root', () => {
   test("a build in its own PID namespace leaves a running build's step dir alone; both succeed", async () => {
     const before = new Set(runDirs());
-    const a = start(makeContext(t.dir, { Buildfile: 'FROM busybox\nRUN sleep 3 && echo a > /a\n' }), 'ns-a');
+    // The first build's RUN lasts until the test opens the gate (a file in a cache mount).
+    const gate = "RUN --mount=type=cache,id=ns-gate,target=/g sh -c 'i=0; while [ ! -e /g/open ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; echo a > /a'";
+    const a = start(makeContext(t.dir, { Buildfile: `FROM busybox\n${gate}\n` }), 'ns-a');
     await until(() => runDirs().some((d) => !before.has(d)), "the first build's RUN");
     const stepDir = runDirs().find((d) => !before.has(d))!;
     const b = start(makeContext(t.dir, { Buildfile: 'FROM busybox\nRUN echo b > /b\n' }), 'ns-b', true);
     await succeeded(b);
     expect(existsSync(join(t.root, 'tmp', stepDir, 'upper'))).toBe(true);
+    await until(() => existsSync(cacheFile('ns-gate', '.')), 'the gate');
+    writeFileSync(cacheFile('ns-gate', 'open'), '');
     await succeeded(a);
   });
 
@@ -123,16 +127,15 @@ describe.runIf(isRoot)('concurrent builds on one root', () => {
     const producer = start(makeContext(t.dir, { Buildfile: file }), 'killed-p');
     await until(() => lines(cacheFile('killed-count', 'n')).length === 1, "the producer's RUN");
     const waiters = [start(makeContext(t.dir, { Buildfile: file }), 'killed-w1'), start(makeContext(t.dir, { Buildfile: file }), 'killed-w2', true)];
-    await new Promise((r) => setTimeout(r, 1000));
-    // The waiters wait: nobody else ran the step.
+    // Both wait, and say so; nobody else ran the step.
+    const said = /RUN --mount=type=cache,id=killed-count.*: waiting for another build \(or stage\) that runs this step/;
+    await until(() => waiters.every((w) => said.test(w.stderr())), 'both builds to wait for the producer');
     expect(lines(cacheFile('killed-count', 'n'))).toHaveLength(1);
     producer.child.kill('SIGKILL');
     const t0 = Date.now();
     await Promise.all(waiters.map(succeeded));
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(lines(cacheFile('killed-count', 'n'))).toHaveLength(2);
-    // They said why they waited.
-    for (const w of waiters) expect((await w.done).stderr).toMatch(/RUN --mount=type=cache,id=killed-count.*: waiting for another build \(or stage\) that runs this step/);
     expect(imageOf(t.root, 'killed-w1').manifest.layers).toEqual(imageOf(t.root, 'killed-w2').manifest.layers);
   });
 });

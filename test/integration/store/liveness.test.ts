@@ -74,8 +74,16 @@ describe.runIf(isRoot)('liveness across PID namespaces', () => {
     const store = await openStore(root);
     const taken = store.withLock('held', async () => 'acquired');
     expect(await within(taken, 1500)).toBe('timeout');
+    await cleanupStaleTmp(store.dirs.tmp);
+    expect(readdirSync(join(root, 'tmp/locks')).filter((n) => n.startsWith('held@'))).toHaveLength(1);
     await kill(h);
     expect(await within(taken, 5000)).toBe('acquired');
+    // A killed holder's entry that nobody asked for goes with the next cleanup.
+    const h2 = await holder(root, 'lock');
+    await kill(h2);
+    expect(readdirSync(join(root, 'tmp/locks'))).toHaveLength(1);
+    await cleanupStaleTmp(store.dirs.tmp);
+    expect(readdirSync(join(root, 'tmp/locks'))).toEqual([]);
   });
 
   test('the unsynced marker of a live process in another PID namespace is no orphan', async () => {
