@@ -5,6 +5,7 @@ import { TsbuildError } from '../core/errors.ts';
 import { renderError } from '../ui/renderError.ts';
 import { deferExtraCaCerts } from '../sys/tlsTrust.ts';
 import { takeCommandRoot, takeGlobalRoot } from './globalRoot.ts';
+import { leaveAll } from '../store/liveness.ts';
 
 /** Each command is imported only when used, so a cached build loads nothing it does not need. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -119,6 +120,9 @@ async function main(): Promise<number> {
   };
   return cmd(own.rest, ctx);
 }
+
+// The liveness sockets this process listened on (store/liveness.ts): process.exit leaves them.
+process.on('exit', leaveAll);
 
 main().then(
   // Exit at once: the build's work is done and awaited (stdout and stderr writes are

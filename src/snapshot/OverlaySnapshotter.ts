@@ -217,6 +217,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
       fresh,
       volatile: this.#volatile,
       snapshotsDir: this.snapshotsDir,
+      tmpDir: this.tmpDir,
       lowerdirs: [...parents].reverse().map((p) => OverlaySnapshotter.lowerdir(p)),
       commit: (upper, opts) => commitDirLazily(this.#store, upper, { ...opts, adopt: this }),
     });

@@ -6,7 +6,8 @@ import { TsbuildError, isErrno } from '../core/errors.ts';
 import type { MountSpec } from '../executor/types.ts';
 import type { RunInstruction } from '../parser/types.ts';
 import type { StageState } from '../planner/state.ts';
-import { withFileLock } from '../store/lock.ts';
+import { acquireLock, tryLock, withFileLock } from '../store/lock.ts';
+import { tmpName } from '../store/atomicFile.ts';
 import { secureJoin } from '../sys/secureJoin.ts';
 import { resolveFrom } from './copyStep.ts';
 import { ensureLayers, overlayParents } from './layers.ts';
@@ -146,37 +147,32 @@ async function bindSource(pm: PlannedMount, source: string, sc: StepContext, scr
   return host;
 }
 
-const busyCaches = new Map<string, number>();
-
 /**
  * cacheDir gives the host directory of a cache mount: ROOT/cache/mounts/<hash of id>, created
  * on first use with the mount's mode and owner, and persisted across builds. sharing=locked
- * holds a lock on it for the whole RUN; sharing=private gets a throw-away directory when the
- * cache is already in use in this process; shared just uses it.
+ * holds the cache's lock (store/lock.ts: across processes and PID namespaces) for the whole
+ * RUN; sharing=private takes it if it is free and otherwise gets a throw-away directory, so
+ * no two private or locked users write the same dir; shared just uses it.
  */
 async function cacheDir(m: Extract<RunMount, { type: 'cache' }>, sc: StepContext, releases: Array<() => Promise<void>>): Promise<string> {
-  const root = join(dirname(sc.deps.tmpDir), 'cache', 'mounts');
+  const tmpDir = sc.deps.tmpDir;
+  const root = join(dirname(tmpDir), 'cache', 'mounts');
   const name = createHash('sha256').update(m.id).digest('hex').slice(0, 32);
-  let dir = join(root, name);
-  if (m.sharing === 'private' && (busyCaches.get(dir) ?? 0) > 0) {
-    dir = await mkdtemp(join(sc.deps.tmpDir, 'cache-private-'));
-    releases.push(() => rm(dir, { recursive: true, force: true }));
-    await initCache(dir, m, true);
-    return dir;
+  const dir = join(root, name);
+  if (m.sharing === 'private') {
+    const release = await tryLock(tmpDir, `cache-${name}`);
+    if (!release) {
+      const own = tmpName(tmpDir, 'private');
+      releases.push(() => rm(own, { recursive: true, force: true }));
+      await initCache(own, m, true);
+      return own;
+    }
+    releases.push(release);
+  } else if (m.sharing === 'locked') {
+    releases.push(await acquireLock(tmpDir, `cache-${name}`, { timeoutMs: Infinity }));
   }
   await mkdir(root, { recursive: true });
-  await withFileLock(join(root, `${name}.init.lock`), () => initCache(dir, m, false));
-  busyCaches.set(dir, (busyCaches.get(dir) ?? 0) + 1);
-  releases.push(async () => { busyCaches.set(dir, (busyCaches.get(dir) ?? 1) - 1); });
-  if (m.sharing === 'locked') {
-    let unlock!: () => void;
-    const held = new Promise<void>((r) => (unlock = r));
-    let acquired!: () => void;
-    const ready = new Promise<void>((r) => (acquired = r));
-    const lock = withFileLock(join(root, `${name}.lock`), async () => { acquired(); await held; }, { timeoutMs: 24 * 3600_000 });
-    await Promise.race([ready, lock]);
-    releases.push(async () => { unlock(); await lock; });
-  }
+  await withFileLock(tmpDir, `cache-${name}.init`, () => initCache(dir, m, false));
   return dir;
 }
 

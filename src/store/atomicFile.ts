@@ -2,10 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { access, link, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../core/errors.ts';
+import { ownId } from './liveness.ts';
 
-/** tmpName returns a fresh, unguessable path in tmpDir for staging (`<prefix>-<pid>-<random>`). */
+/**
+ * tmpName returns a fresh, unguessable path in the store's staging dir tmpDir:
+ * `<prefix>-<owner id>-<random>`, the id this process is alive by (liveness.ts), so that
+ * cleanupStaleTmp removes it only once this process is gone.
+ */
 export function tmpName(tmpDir: string, prefix: string): string {
-  return join(tmpDir, `${prefix}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  return join(tmpDir, `${prefix}-${ownId(tmpDir)}-${randomBytes(6).toString('hex')}`);
 }
 
 /** writeStaged writes data to a new file in tmpDir and fsyncs it (unless sync is false); returns the staged path. */

@@ -24,12 +24,10 @@ export const REF_NAME = 'org.opencontainers.image.ref.name';
 export class OciTagStore implements TagStore {
   readonly #indexPath: string;
   readonly #tmpDir: string;
-  readonly #lockPath: string;
 
-  constructor(opts: { layoutDir: string; tmpDir: string; lockPath: string }) {
+  constructor(opts: { layoutDir: string; tmpDir: string }) {
     this.#indexPath = join(opts.layoutDir, 'index.json');
     this.#tmpDir = opts.tmpDir;
-    this.#lockPath = opts.lockPath;
   }
 
   async list(): Promise<TagEntry[]> {
@@ -102,7 +100,7 @@ export class OciTagStore implements TagStore {
    * unless it is unchanged (a rebuild tagging the image it had tagged before).
    */
   async update(fn: (idx: Index) => void): Promise<void> {
-    await withFileLock(this.#lockPath, async () => {
+    await withFileLock(this.#tmpDir, 'index', async () => {
       const idx = await this.readIndex();
       const before = JSON.stringify(idx);
       fn(idx);

@@ -9,8 +9,6 @@ import { OciStore } from './ociStore.ts';
 import { OciTagStore, emptyIndex } from './ociTagStore.ts';
 import type { LocalStore, StoreDirs } from './types.ts';
 
-const LOCK_NAME = /^[a-z0-9][a-z0-9._-]*$/;
-
 /** storeDirs names the directories of the store at root (nothing is created). */
 export function storeDirs(root: string): StoreDirs {
   const r = resolve(root);
@@ -56,16 +54,13 @@ export async function openStore(root: string, opts: OpenStoreOptions = {}): Prom
   }
   const deferred = opts.deferSync ? new DeferredSync(dirs.root, opts.deferSync) : undefined;
   const content = new OciStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp, ...(deferred ? { deferred } : {}) });
-  const tags = new OciTagStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp, lockPath: join(locks, 'index.lock') });
+  const tags = new OciTagStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp });
   await recoverUnsynced(dirs.root, content, tags);
   return {
     dirs,
     content,
     tags,
     ...(deferred ? { deferred } : {}),
-    withLock: (name, fn) => {
-      if (!LOCK_NAME.test(name)) throw new TsbuildError('INTERNAL', `bad lock name "${name}"`);
-      return withFileLock(join(locks, `${name}.lock`), fn);
-    },
+    withLock: (name, fn) => withFileLock(dirs.tmp, name, fn),
   };
 }

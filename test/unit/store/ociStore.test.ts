@@ -33,7 +33,7 @@ describe('openStore', () => {
     await openStore(root);
     const after = await Promise.all(['oci/oci-layout', 'oci/index.json'].map((f) => stat(join(root, f))));
     expect(after.map((s) => [s.ino, s.mtimeMs])).toEqual(before.map((s) => [s.ino, s.mtimeMs]));
-    expect((await readdir(join(root, 'tmp'))).filter((n) => n !== 'locks')).toEqual([]);
+    expect((await readdir(join(root, 'tmp'))).filter((n) => n !== 'locks' && n !== 'live')).toEqual([]);
   });
 
   test('reopening keeps existing tags', async () => {
@@ -54,7 +54,7 @@ describe('OciStore blobs', () => {
     expect((await store.content.readBytes(a.digest)).toString()).toBe('hello');
     expect(await store.content.size(a.digest)).toBe(5);
     expect(await store.content.list()).toEqual([a.digest]);
-    expect(await readdir(store.dirs.tmp)).toEqual(['locks']);
+    expect((await readdir(store.dirs.tmp)).filter((n) => n !== 'live')).toEqual(['locks']);
   });
 
   test('writer streams, hashes and renames into blobs/', async () => {
@@ -68,7 +68,7 @@ describe('OciStore blobs', () => {
     const back: Buffer[] = [];
     for await (const c of store.content.open(want)) back.push(c as Buffer);
     expect(sha256Of(Buffer.concat(back))).toBe(want);
-    expect(await readdir(store.dirs.tmp)).toEqual(['locks']);
+    expect((await readdir(store.dirs.tmp)).filter((n) => n !== 'live')).toEqual(['locks']);
   });
 
   test('writer sealed gives the digest once the stream ends, before the blob is in the store', async () => {
@@ -92,7 +92,7 @@ describe('OciStore blobs', () => {
     w.stream.end('abc');
     await expect(w.commit({ digest: sha256Of('abd') })).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
     expect(await store.content.has(sha256Of('abc'))).toBe(false);
-    expect(await readdir(store.dirs.tmp)).toEqual(['locks']);
+    expect((await readdir(store.dirs.tmp)).filter((n) => n !== 'live')).toEqual(['locks']);
     await w.abort(); // safe after a failed commit
   });
 
@@ -107,7 +107,7 @@ describe('OciStore blobs', () => {
     w.stream.write('partial');
     await w.abort();
     await w.abort();
-    expect(await readdir(store.dirs.tmp)).toEqual(['locks']);
+    expect((await readdir(store.dirs.tmp)).filter((n) => n !== 'live')).toEqual(['locks']);
   });
 
   test('committing an existing blob is a no-op', async () => {
