@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { DiffID } from '../core/digest.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
 import type { ContentStore } from '../store/types.ts';
+import { destroyOnAbort } from './destroyOnAbort.ts';
 import { writeLayerTar } from './layerTar.ts';
 import type { CommitOptions, LayerBlob } from './types.ts';
 
@@ -29,6 +30,7 @@ export interface CommitDirOptions extends CommitOptions {
 export async function commitDir(store: ContentStore, dir: string, opts: CommitDirOptions = {}): Promise<LayerBlob | null> {
   if (opts.adopt && opts.sourceDateEpoch !== undefined) await settleTimes(dir, opts.sourceDateEpoch);
   const w = await store.writer();
+  const stopListening = destroyOnAbort(w.stream, opts.signal);
   let layer: LayerBlob;
   let omitted: string[];
   try {
@@ -43,6 +45,8 @@ export async function commitDir(store: ContentStore, dir: string, opts: CommitDi
   } catch (e) {
     await w.abort();
     throw e;
+  } finally {
+    stopListening();
   }
   if (opts.adopt) {
     // The adopted dir must hold exactly what the tar holds, or later mounts would see the stubs.

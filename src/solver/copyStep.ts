@@ -15,7 +15,7 @@ import { imageKey, stepKey } from './keys.ts';
 import { copyDef, type CopyFlags, type CopySource } from './stepDef.ts';
 import { ensureLayers } from './layers.ts';
 import { withRootfs } from './rootfsView.ts';
-import { cachedLayerStep, emptyLayer } from './layerStep.ts';
+import { cachedLayerStep, commitOptions, emptyLayer } from './layerStep.ts';
 import { addUrlStep, isUrl } from './addUrl.ts';
 import { isHeredocSource, writeHeredocFiles } from './heredocFiles.ts';
 import { mixedCopy } from './mixedCopy.ts';
@@ -106,7 +106,7 @@ export async function copyLayer(s: StageState, sc: StepContext, src: FileSource,
   const lowers = ins.link ? [] : await lowerLayers(sc, s.layers);
   const tree = await src.plan(sel, plan.dest, { ...copyOptions(plan, ins, []), lowers });
   if (tree === null) return writeLayer(s, sc, (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
-  return (await sc.deps.snapshotter.commitTree(tree, sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {})) ?? (await emptyLayer(sc));
+  return (await sc.deps.snapshotter.commitTree(tree, commitOptions(sc))) ?? (await emptyLayer(sc));
 }
 
 /**
@@ -164,7 +164,7 @@ export async function writeLayer(s: StageState, sc: StepContext, fn: (layerDir: 
   try {
     await fn(dir, s.layers.map((l) => sc.deps.snapshotter.layerDir(l.diffID)).reverse());
     // As BuildKit, a COPY that wrote nothing still has a (empty) layer.
-    return (await sc.deps.snapshotter.commitDir(dir, sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {})) ?? (await emptyLayer(sc));
+    return (await sc.deps.snapshotter.commitDir(dir, commitOptions(sc))) ?? (await emptyLayer(sc));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

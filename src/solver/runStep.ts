@@ -15,7 +15,7 @@ import { cleanPath, type RunDef } from './stepDef.ts';
 import { ensureLayers, overlayParents } from './layers.ts';
 import { logStream } from './logStream.ts';
 import { attachMounts, planMounts, type MountPlan } from './runMounts.ts';
-import { cachedLayerStep, emptyLayer } from './layerStep.ts';
+import { cachedLayerStep, commitOptions, emptyLayer } from './layerStep.ts';
 import type { StepContext } from './solve.ts';
 
 interface RunPlan {
@@ -151,7 +151,7 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
       throw new TsbuildError('RUN_FAILED', `process "${cmd}" did not complete successfully: exit code: ${status.exitCode}${status.signal ? ` (${status.signal})` : ''}`, { range: ins.range });
     }
     return await active.commit({
-      ...(sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {}),
+      ...commitOptions(sc),
       stubs: status.createdStubs ?? [],
     });
   } finally {

@@ -9,7 +9,7 @@ import type { LayerBlob } from '../snapshot/types.ts';
 import { resolveChown } from './chownUser.ts';
 import { stepKey } from './keys.ts';
 import { cleanPath } from './stepDef.ts';
-import { cachedLayerStep, emptyLayer } from './layerStep.ts';
+import { cachedLayerStep, commitOptions, emptyLayer } from './layerStep.ts';
 import { ensureLayers, overlayParents } from './layers.ts';
 import type { StepContext } from './solve.ts';
 
@@ -46,7 +46,7 @@ async function makeWorkdir(s: StageState, sc: StepContext, wd: string, user: str
       const owner = await resolveChown(active.merged, user);
       for (let d = host; d.length >= first.length; d = dirname(d)) await chown(d, owner.uid, owner.gid);
     }
-    const layer = await active.commit(sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {});
+    const layer = await active.commit(commitOptions(sc));
     return layer ?? (await emptyLayer(sc));
   } finally {
     await active.remove();
