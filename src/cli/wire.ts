@@ -112,6 +112,8 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
       tmpDir: store.dirs.tmp,
       now: () => new Date(),
     }, req.options);
+    // A signal that came while the last step ended stops the build before the image is tagged.
+    req.options.signal?.throwIfAborted();
     const { imageId, manifestDesc } = await finalizeImage(store, result, req.tags, req.options.sourceDateEpoch);
     opts.events.emit({ type: 'build.done', imageId, tags: req.tags, ms: Date.now() - t0, at: Date.now() });
     return { imageId, manifestDesc, result };

@@ -6,6 +6,7 @@ import { TsbuildError } from '../core/errors.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
 import type { ContentStore } from '../store/types.ts';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarHeader } from './tarFormat.ts';
+import { destroyOnAbort } from './destroyOnAbort.ts';
 import type { LayerBlob } from './types.ts';
 
 /** TarTreeMeta is an entry's metadata; mtimeMs in milliseconds (the tar keeps whole seconds). */
@@ -35,6 +36,8 @@ export type TarTree = Extract<TarTreeNode, { kind: 'dir' }>;
 export interface TreeTarOptions {
   /** Clamp every mtime to at most this (seconds since the epoch): SOURCE_DATE_EPOCH. */
   sourceDateEpoch?: number;
+  /** commitTree: stop writing (nothing is stored) once aborted. */
+  signal?: AbortSignal;
 }
 
 const BATCH = 1 << 20;
@@ -65,6 +68,7 @@ export async function writeTreeTar(tree: TarTree, out: Writable, opts: TreeTarOp
 export async function commitTree(store: ContentStore, tree: TarTree, opts: TreeTarOptions = {}): Promise<LayerBlob | null> {
   if (tree.children.size === 0) return null;
   const w = await store.writer();
+  const stopListening = destroyOnAbort(w.stream, opts.signal);
   try {
     await writeTreeTar(tree, w.stream, opts);
     const { digest, size } = await w.commit();
@@ -72,6 +76,8 @@ export async function commitTree(store: ContentStore, tree: TarTree, opts: TreeT
   } catch (e) {
     await w.abort();
     throw e;
+  } finally {
+    stopListening();
   }
 }
 

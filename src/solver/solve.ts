@@ -137,7 +137,8 @@ async function runInstruction(s: StageState, ins: Instruction, sc: StepContext, 
     }
   } catch (e) {
     const located = withRange(e, ins.range);
-    ev.emit({ type: 'step.failed', step: sc.step, message: located instanceof Error ? located.message : String(located), at: Date.now() });
+    // An interrupted step did not fail: what it threw (a killed process, a closed pipe) is not news.
+    if (!sc.opts.signal?.aborted) ev.emit({ type: 'step.failed', step: sc.step, message: located instanceof Error ? located.message : String(located), at: Date.now() });
     throw located;
   }
 }

@@ -243,7 +243,10 @@ export class PerlServer {
   constructor(perl: string, n: SyscallNumbers) {
     const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup, n.pivotRoot].map(String);
     // A fixed environment: PERL5OPT, PERL5LIB and friends of the caller must not reach it.
-    this.#child = childProcess().spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+    // Its own session (detached): a terminal's Ctrl-C or a supervisor's signal to our process
+    // group must reach tsbuild alone, which then stops the containers and cleans up through
+    // this server; it still dies with tsbuild (its death signal).
+    this.#child = childProcess().spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, detached: true });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
     this.#child.on('error', () => this.#fail());
     this.#child.on('exit', () => this.#fail());
