@@ -69,7 +69,7 @@ function nonJsonLines(stderr: string): string[] {
 
 function expectNothingLeft(root: string): void {
   expect(mountsUnder(root)).toEqual([]);
-  expect(readdirSync(join(root, 'tmp')).filter((n) => n !== 'locks')).toEqual([]);
+  expect(readdirSync(join(root, 'tmp')).filter((n) => n !== 'locks' && n !== 'live')).toEqual([]);
 }
 
 function context(buildfile: string): string {
