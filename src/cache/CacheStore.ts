@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { hexOf, isDigest, type Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
 import { tmpName } from '../store/atomicFile.ts';
+import { DIR_MODE, FILE_MODE } from '../store/permissions.ts';
 import type { CacheRecord } from './types.ts';
 
 /**
@@ -34,10 +35,10 @@ export class CacheStore {
 
   /** put records rec atomically (last writer wins; records for one key are interchangeable). */
   async put(rec: CacheRecord): Promise<void> {
-    this.#dirs ??= Promise.all([mkdir(this.#dir, { recursive: true }), mkdir(this.#tmp, { recursive: true })]);
+    this.#dirs ??= Promise.all([mkdir(this.#dir, { recursive: true, mode: DIR_MODE }), mkdir(this.#tmp, { recursive: true, mode: DIR_MODE })]);
     await this.#dirs;
     const tmp = tmpName(this.#tmp, 'cache');
-    await writeFile(tmp, JSON.stringify(rec));
+    await writeFile(tmp, JSON.stringify(rec), { mode: FILE_MODE });
     await rename(tmp, join(this.#dir, hexOf(rec.key)));
   }
 
