@@ -53,6 +53,8 @@ export class CacheStore {
     }
     const out: CacheRecord[] = [];
     for (const n of names) {
+      // Staged or stray files are not records.
+      if (!/^[0-9a-f]{64}$/.test(n)) continue;
       const rec = await this.get(`sha256:${n}` as Digest);
       if (rec) out.push(rec);
     }
