@@ -51,7 +51,7 @@ export function parseDiffID(s: unknown, ctx: DigestContext = {}): DiffID {
 }
 
 function digestProblem(s: unknown): string {
-  if (typeof s !== 'string') return `invalid digest: a ${s === null ? 'null' : typeof s}, not a string`;
+  if (typeof s !== 'string') return `invalid digest: ${s === undefined ? 'missing' : s === null ? 'null' : typeof s === 'object' ? 'an object' : `a ${typeof s}`}, not a string`;
   const q = quote(s);
   const colon = s.indexOf(':');
   if (colon < 0) return `invalid digest ${q}: want ALGORITHM:HEX, e.g. sha256:<64 hex digits>`;

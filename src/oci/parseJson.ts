@@ -21,11 +21,14 @@ export interface JsonSource {
   /** Code of a document of the wrong shape (a bad digest in it is always BAD_DIGEST). */
   code: ErrorCode;
   hint?: string;
+  /** Bound on the document's size when not MAX_JSON_BYTES (a build cache's records). */
+  max?: number;
 }
 
-/** parseJsonBytes parses a document of at most MAX_JSON_BYTES bytes; anything else is src.code naming src.what. */
+/** parseJsonBytes parses a document of at most MAX_JSON_BYTES (or src.max) bytes; anything else is src.code naming src.what. */
 export function parseJsonBytes(bytes: Uint8Array, src: JsonSource): unknown {
-  if (bytes.byteLength > MAX_JSON_BYTES) throw bad(src, `${bytes.byteLength} bytes, more than the ${MAX_JSON_BYTES} a JSON document may have`);
+  const max = src.max ?? MAX_JSON_BYTES;
+  if (bytes.byteLength > max) throw bad(src, `${bytes.byteLength} bytes, more than the ${max} a JSON document may have`);
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (e) {

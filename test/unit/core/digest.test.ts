@@ -34,12 +34,12 @@ describe('parseDigest', () => {
   });
 
   test.each([
-    [undefined, 'undefined'],
+    [undefined, 'missing'],
     [null, 'null'],
-    [42, 'number'],
-    [{ toString: () => `sha256:${HEX64}` }, 'object'],
-  ])('rejects a %s that is not a string', (v, kind) => {
-    expect(() => parseDigest(v)).toThrow(`invalid digest: a ${kind}, not a string`);
+    [42, 'a number'],
+    [{ toString: () => `sha256:${HEX64}` }, 'an object'],
+  ])('rejects %s, not a string', (v, kind) => {
+    expect(() => parseDigest(v)).toThrow(`invalid digest: ${kind}, not a string`);
   });
 
   test('names what it parses and carries a hint', () => {
