@@ -58,7 +58,8 @@ function loose(root: string): string[] {
     // A layer's tree, its root included, is image content: its modes are the image's.
     if (/^snapshots\/[^/]+\/fs$/.test(rel)) return;
     const st = lstatSync(abs);
-    if (st.isSymbolicLink()) return;
+    // Liveness sockets (tmp/live/<id>) keep the umask's bits; tmp/live is 0700 (docs/STORE.md).
+    if (st.isSymbolicLink() || (st.isSocket() && /^tmp\/live\/[0-9a-f]{16}$/.test(rel))) return;
     if ((st.mode & 0o077) !== 0) out.push(`${rel || '.'} ${(st.mode & 0o7777).toString(8)}`);
     if (!st.isDirectory()) return;
     for (const n of readdirSync(abs)) walk(join(abs, n), rel ? `${rel}/${n}` : n);
