@@ -158,9 +158,10 @@ export class StatCache {
   /** save writes the cache atomically (temp file + rename) when it changed. */
   async save(): Promise<void> {
     if (this.path === undefined || !this.dirty) return;
-    await mkdir(dirname(this.path), { recursive: true });
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const tmp = `${this.path}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, this.encode());
+    // Private, as every file of the store (docs/STORE.md).
+    await writeFile(tmp, this.encode(), { mode: 0o600 });
     await rename(tmp, this.path);
     this.dirty = false;
   }

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'COPY_OUTSIDE_CONTEXT'
   | 'UNSAFE_PATH'
   | 'BAD_ARCHIVE'
+  | 'BAD_CACHE'
   | 'RUN_FAILED'
   | 'RUNTIME'
   | 'MOUNT'

@@ -5,6 +5,7 @@ import { hexOf, type DiffID } from '../core/digest.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { tmpName } from '../store/atomicFile.ts';
 import { bootId, type DeferredSync } from '../store/deferredSync.ts';
+import { DIR_MODE, FILE_MODE } from '../store/permissions.ts';
 import { syncFsLater } from '../sys/mount.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CommitDirOptions, LayerAdopter } from './dirLayer.ts';
@@ -121,7 +122,8 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   async #extract(diffID: DiffID, open: () => Readable): Promise<void> {
     if (await this.has(diffID)) return;
     const stage = tmpName(this.tmpDir, 'extract');
-    await mkdir(join(stage, 'fs'), { recursive: true });
+    await mkdir(stage, { mode: DIR_MODE });
+    await mkdir(join(stage, 'fs'));
     try {
       const { applyLayer } = await import('./applyLayer.ts');
       const got = await applyLayer(open(), join(stage, 'fs'), { whiteouts: 'overlay' });
@@ -134,7 +136,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
 
   /** install renames a staged `<stage>/fs` into place; losing a race to another process is fine. */
   async #install(stage: string, diffID: DiffID): Promise<void> {
-    await Promise.all([writeFile(join(stage, 'diffid'), `${diffID}\n`), writeFile(join(stage, UNSYNCED), `${bootId()}\n`)]);
+    await Promise.all([writeFile(join(stage, 'diffid'), `${diffID}\n`, { mode: FILE_MODE }), writeFile(join(stage, UNSYNCED), `${bootId()}\n`, { mode: FILE_MODE })]);
     try {
       const dir = join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID));
       await rename(stage, dir);
@@ -157,7 +159,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
       return;
     }
     const stage = tmpName(this.tmpDir, 'snap');
-    await mkdir(stage);
+    await mkdir(stage, { mode: DIR_MODE });
     try {
       await rename(dir, join(stage, 'fs'));
       await this.#install(stage, layer.diffID);
@@ -200,7 +202,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     for (const p of parents) {
       if (!(await this.has(p))) throw new TsbuildError('INTERNAL', `prepare ${dir}: parent layer ${p} is not extracted`);
     }
-    await mkdir(dir);
+    await mkdir(dir, { mode: DIR_MODE });
     for (const d of ['upper', 'work', 'merged']) await mkdir(join(dir, d));
     return this.#active(await realpath(dir), parents, true);
   }

@@ -8,6 +8,7 @@ import type { RunInstruction } from '../parser/types.ts';
 import type { StageState } from '../planner/state.ts';
 import { acquireLock, tryLock, withFileLock } from '../store/lock.ts';
 import { tmpName } from '../store/atomicFile.ts';
+import { DIR_MODE } from '../store/permissions.ts';
 import { secureJoin } from '../sys/secureJoin.ts';
 import { resolveFrom } from './copyStep.ts';
 import { ensureLayers, overlayParents } from './layers.ts';
@@ -181,7 +182,7 @@ async function cacheDir(m: Extract<RunMount, { type: 'cache' }>, sc: StepContext
   } else if (m.sharing === 'locked') {
     releases.push(await acquireLock(tmpDir, `cache-${name}`, { timeoutMs: Infinity }));
   }
-  await mkdir(root, { recursive: true });
+  await mkdir(root, { recursive: true, mode: DIR_MODE });
   await withFileLock(tmpDir, `cache-${name}.init`, () => initCache(dir, m, false));
   return dir;
 }

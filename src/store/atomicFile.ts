@@ -3,6 +3,7 @@ import { access, link, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../core/errors.ts';
 import { ownId } from './liveness.ts';
+import { FILE_MODE } from './permissions.ts';
 
 /**
  * tmpName returns a fresh, unguessable path in the store's staging dir tmpDir:
@@ -16,7 +17,7 @@ export function tmpName(tmpDir: string, prefix: string): string {
 /** writeStaged writes data to a new file in tmpDir and fsyncs it (unless sync is false); returns the staged path. */
 export async function writeStaged(tmpDir: string, data: Uint8Array | string, sync = true): Promise<string> {
   const tmp = tmpName(tmpDir, 'file');
-  const fh = await open(tmp, 'wx', 0o644);
+  const fh = await open(tmp, 'wx', FILE_MODE);
   try {
     await fh.writeFile(data);
     if (sync) await fh.sync();

@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { digestFromHash, type Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
 import { isAlive, ownId } from './liveness.ts';
+import { DIR_MODE, FILE_MODE } from './permissions.ts';
 import type { ContentStore, TagStore } from './types.ts';
 
 /**
@@ -75,10 +76,10 @@ export class DeferredSync {
   }
 
   async #create(): Promise<string> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
     const owner = ownId(this.#tmpDir);
     const path = join(this.dir, `${bootId()}-${owner}-${randomBytes(4).toString('hex')}`);
-    const fh = await open(path, 'wx', 0o644);
+    const fh = await open(path, 'wx', FILE_MODE);
     try {
       await fh.writeFile(JSON.stringify({ boot: bootId(), owner, since: Date.now() - SLACK_MS } satisfies Marker));
       await fh.sync();
