@@ -6,7 +6,8 @@ import { writeContainerFiles } from './containerFiles.ts';
 import { makeDevDir } from './devDir.ts';
 import { findExecutable, withHome } from './processEnv.ts';
 import { coveringMount, ensureCwd, ensureMountPoint, mountPointKind, prepareMountPoints } from './mountPoints.ts';
-import { allMounts, MASKED_PATHS, READONLY_PATHS, type RuntimeMount } from './runtimeSpec.ts';
+import { allMounts, type RuntimeMount } from './runtimeSpec.ts';
+import { containerSecurity } from './security.ts';
 import { fstab, unshareArgv, type FstabEntry } from './unshareSetup.ts';
 import { launchRun } from './launchRun.ts';
 import { launchServerAvailable, warmLaunchServer } from '../sys/launchServer.ts';
@@ -70,7 +71,7 @@ export class UnshareExecutor implements Executor {
       let status: ExitStatus;
       if (!tools) {
         status = await launchRun({
-          id: spec.id, stateDir: spec.stateDir, root, hostname, network: spec.network, env, cwd: spec.process.cwd, args: spec.process.args,
+          id: spec.id, stateDir: spec.stateDir, root, hostname, network: spec.network, security: spec.security ?? 'sandbox', env, cwd: spec.process.cwd, args: spec.process.args,
           uid: spec.process.uid, gid: spec.process.gid, additionalGids: spec.process.additionalGids ?? [], entries,
           stdout: spec.stdout as Writable, stderr: spec.stderr as Writable, signal: spec.signal,
         });
@@ -104,6 +105,8 @@ export class UnshareExecutor implements Executor {
 
   /** chainRun starts the container through the util-linux exec chain (unshareArgv). */
   async #chainRun(spec: RunSpec, tools: HostTools, p: { root: string; hostname: string; env: string[]; entries: FstabEntry[] }): Promise<ExitStatus> {
+    // The chain has no seccomp and keeps Docker's bounding set: it cannot honour insecure mode.
+    if (spec.security === 'insecure') throw new TsbuildError('RUNTIME', `unshare ${spec.id}: insecure mode needs the perl launcher`, { hint: 'use --runtime runc' });
     const { root, hostname, env, entries } = p;
     writeFileSync(join(spec.stateDir, 'fstab'), fstab(entries));
     const argv = unshareArgv(tools, {
@@ -137,7 +140,9 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
   const nSystem = mounts.length - (spec.mounts?.length ?? 0);
   const inRoot = (hostPath: string) => join(root, relative(spec.rootfs, hostPath));
   const devDir = join(spec.stateDir, 'dev');
-  const out: FstabEntry[] = [{ source: spec.rootfs, target: root, type: 'none', options: ['bind', 'nodev'] }];
+  const sec = containerSecurity(spec.security);
+  // Insecure mode allows every device, as BuildKit's device cgroup rule does.
+  const out: FstabEntry[] = [{ source: spec.rootfs, target: root, type: 'none', options: sec.privileged ? ['bind'] : ['bind', 'nodev'] }];
   let devTarget = '';
   for (let i = 0; i < mounts.length; i++) {
     const m = mounts[i]!;
@@ -163,7 +168,7 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     const { path } = await ensureMountPoint(devDir, sub, await mountPointKind(m));
     out.push({ source: m.source, target: join(devTarget, relative(devDir, path)), type: m.type === 'bind' ? 'none' : m.type, options });
   }
-  return [...out, ...hiddenPaths(join(root, 'proc'), join(root, 'sys'))];
+  return [...out, ...hiddenPaths(join(root, 'proc'), join(root, 'sys'), sec.maskedPaths, sec.readonlyPaths)];
 }
 
 /** withNodev adds nodev to a run's own mounts unless they ask for dev explicitly. */
@@ -172,17 +177,17 @@ function withNodev(options: string[]): string[] {
 }
 
 /** hiddenPaths masks (empty ro tmpfs over dirs, /dev/null over files) and write-protects Docker's paths that this kernel has. */
-function hiddenPaths(proc: string, sys: string): FstabEntry[] {
+function hiddenPaths(proc: string, sys: string, masked: readonly string[], readonly: readonly string[]): FstabEntry[] {
   const inside = (p: string) => (p.startsWith('/proc/') ? join(proc, p.slice(6)) : join(sys, p.slice(5)));
   const out: FstabEntry[] = [];
-  for (const p of MASKED_PATHS) {
+  for (const p of masked) {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) continue;
     out.push(st.isDirectory()
       ? { source: 'tmpfs', target: inside(p), type: 'tmpfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] }
       : { source: '/dev/null', target: inside(p), type: 'none', options: ['bind'] });
   }
-  for (const p of READONLY_PATHS) {
+  for (const p of readonly) {
     if (existsSync(p)) out.push({ source: inside(p), target: inside(p), type: 'none', options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] });
   }
   return out;

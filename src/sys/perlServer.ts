@@ -31,7 +31,7 @@ import { childProcess } from './childProcess.ts';
 export const SCRIPT = String.raw`
 use strict;
 $| = 1;
-my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid, $SYS_exit_group) = map { $_ + 0 } @ARGV;
+my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid, $SYS_exit_group, $SYS_capget, $SYS_capset) = map { $_ + 0 } @ARGV;
 syscall($SYS_prctl, 1, 9, 0, 0, 0);
 my $server = $$;
 my $lastcap = 40;
@@ -50,8 +50,27 @@ sub fail_setup {
   quit(125);
 }
 
+# Inheritable = ambient = exactly the capabilities in $amb (none but in insecure mode; raised
+# after setresuid, which clears the ambient set), then the seccomp filter (hex of a struct
+# sock_filter array; empty: none). Root still holds CAP_SYS_ADMIN here, so no no_new_privs.
+sub confine {
+  my ($state, $amb, $filter) = @_;
+  my @inh = (0, 0);
+  $inh[$_ >> 5] |= 1 << ($_ & 31) for split(/,/, $amb);
+  my ($hdr, $data) = (pack('L2', 0x20080522, 0), "\0" x 24);
+  syscall($SYS_capget, $hdr, $data) == 0 or fail_setup($state, "capget: $!");
+  my @d = unpack('L6', $data);
+  @d[2, 5] = @inh;
+  syscall($SYS_capset, $hdr, pack('L6', @d)) == 0 or fail_setup($state, "capset: $!");
+  syscall($SYS_prctl, 47, 4, 0, 0, 0) == 0 or fail_setup($state, "clear ambient capabilities: $!");
+  syscall($SYS_prctl, 8, 1, 0, 0, 0) == 0 or fail_setup($state, "keep capabilities: $!") if length($amb);
+  return unless length($filter);
+  my $prog = pack('H*', $filter);
+  syscall($SYS_prctl, 22, 2, pack('S x![P] P', length($prog) / 8, $prog), 0, 0) == 0 or fail_setup($state, "seccomp: $!");
+}
+
 sub init_process {
-  my ($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $cwd, $m, $env, $args) = @_;
+  my ($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $amb, $filter, $cwd, $m, $env, $args) = @_;
   syscall($SYS_prctl, 1, 9, 0, 0, 0);
   my @m = @$m;
   while (@m) {
@@ -78,7 +97,9 @@ sub init_process {
   syscall($SYS_setresgid, $gid + 0, $gid + 0, $gid + 0) == 0 or fail_setup($state, "setresgid: $!");
   chroot($root) or fail_setup($state, "chroot: $!");
   chdir($cwd) or fail_setup($state, "chdir $cwd: $!");
+  confine($state, $amb, $filter);
   syscall($SYS_setresuid, $uid + 0, $uid + 0, $uid + 0) == 0 or fail_setup($state, "setresuid: $!");
+  for (split(/,/, $amb)) { syscall($SYS_prctl, 47, 2, $_ + 0, 0, 0) == 0 or fail_setup($state, "raise ambient capability $_: $!"); }
   syscall($SYS_prctl, 1, 9, 0, 0, 0);
   %ENV = ();
   for (@$env) { my ($k, $v) = split(/=/, $_, 2); $ENV{$k} = $v; }
@@ -90,7 +111,7 @@ sub init_process {
 }
 
 sub keeper {
-  my ($w, $state, $out, $err, $root, $host, $lo, $ns, $uid, $gid, $groups, $keep, $cwd, $nm, @rest) = @_;
+  my ($w, $state, $out, $err, $root, $host, $lo, $ns, $uid, $gid, $groups, $keep, $amb, $filter, $cwd, $nm, @rest) = @_;
   my ($g, $term) = (0, 0);
   $SIG{TERM} = sub { $term = 1; kill('KILL', $g) if $g; };
   $SIG{PIPE} = 'DEFAULT';
@@ -113,7 +134,7 @@ sub keeper {
   if ($pid == 0) {
     $SIG{TERM} = 'DEFAULT';
     close($w);
-    init_process($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $cwd, \@m, \@env, \@rest);
+    init_process($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $amb, $filter, $cwd, \@m, \@env, \@rest);
   }
   $g = $pid;
   kill('KILL', $g) if $term;
@@ -225,7 +246,7 @@ export class PerlServer {
   #rid = 0;
 
   constructor(perl: string, n: SyscallNumbers) {
-    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup].map(String);
+    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup, n.capget, n.capset].map(String);
     // A fixed environment: PERL5OPT, PERL5LIB and friends of the caller must not reach it.
     this.#child = childProcess().spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));

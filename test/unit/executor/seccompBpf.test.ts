@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { compileBpf } from '../../../src/executor/seccompBpf.ts';
 import { resolveProfile, runtimeSeccomp, type ResolvedSeccomp } from '../../../src/executor/seccomp.ts';
-import { DEFAULT_CAPABILITIES } from '../../../src/executor/runtimeSpec.ts';
+import { DEFAULT_CAPABILITIES } from '../../../src/executor/security.ts';
 import { SYSCALL_TABLES, type SyscallAbi } from '../../../src/sys/syscallTable.generated.ts';
 
 const ALLOW = 0x7fff0000;
@@ -20,7 +20,7 @@ function run(prog: Buffer, arch: number, nr: number, args: bigint[] = []): { ret
   let a = 0;
   let steps = 0;
   for (let pc = 0; ; ) {
-    expect(pc * 8, 'the program never runs off its end').toBeLessThan(prog.length);
+    if (pc * 8 >= prog.length) throw new Error('the program ran off its end');
     const code = prog.readUInt16LE(pc * 8);
     const jt = prog.readUInt8(pc * 8 + 2);
     const jf = prog.readUInt8(pc * 8 + 3);
@@ -28,7 +28,7 @@ function run(prog: Buffer, arch: number, nr: number, args: bigint[] = []): { ret
     steps++;
     pc++;
     switch (code) {
-      case 0x20: expect(k % 4).toBe(0); a = data.readUInt32LE(k); break;
+      case 0x20: a = data.readUInt32LE(k); break;
       case 0x54: a = (a & k) >>> 0; break;
       case 0x05: pc += k; break;
       case 0x15: pc += a === k ? jt : jf; break;
@@ -91,7 +91,7 @@ describe('compileBpf: the default profile on x86-64', () => {
     ['socket', [(1n << 32n) | 38n], ALLOW],
     ['personality', [0n], ALLOW], ['personality', [0xffffffffn], ALLOW], ['personality', [0x20008n], ALLOW], ['personality', [0x400000n], EPERM],
     ['personality', [0x1ffffffffn], EPERM], ['arch_prctl', [], ALLOW], ['modify_ldt', [], ALLOW], ['iopl', [], EPERM],
-    ['set_mempolicy_home_node', [], ENOSYS], ['ptrace', [], ALLOW], ['kcmp', [], EPERM],
+    ['set_mempolicy_home_node', [], EPERM], ['fchmodat2', [], ALLOW], ['mseal', [], ALLOW], ['file_setattr', [], ENOSYS], ['ptrace', [], ALLOW], ['kcmp', [], EPERM],
   ] as [string, bigint[], number][])('x86_64 %s(%s) → %i', (name, args, want) => {
     expect(run(x64, AUDIT.x86_64, nr('x86_64', name), args).ret).toBe(want);
   });
@@ -99,7 +99,7 @@ describe('compileBpf: the default profile on x86-64', () => {
   test('numbers past the highest the profile names get ENOSYS; unnamed ones below it EPERM', () => {
     const max = Math.max(...docker.rules.flatMap((r) => r.names.map((n) => SYSCALL_TABLES.x86_64[n] ?? -1)));
     expect(run(x64, AUDIT.x86_64, max).ret).toBe(ALLOW);
-    for (const n of [max + 1, 452, 1000, X32 - 1]) expect(run(x64, AUDIT.x86_64, n).ret, String(n)).toBe(ENOSYS);
+    for (const n of [max + 1, 1000, X32 - 1]) expect(run(x64, AUDIT.x86_64, n).ret, String(n)).toBe(ENOSYS);
     expect(run(x64, AUDIT.x86_64, nr('x86_64', 'vhangup')).ret).toBe(EPERM);
   });
 
@@ -132,7 +132,9 @@ describe('compileBpf: the default profile on x86-64', () => {
   ] as [SyscallAbi, number, 32 | 64][])('every %s call agrees with a direct reading of the rules', (abi, audit, bits) => {
     const argSets: bigint[][] = [[], [38n], [40n], [41n], [0xffffffffn], [0x400000n], [0x20000n], [0x11n], [(1n << 32n) | 39n]];
     const numbers = [...Object.values(SYSCALL_TABLES[abi]), ...(abi === 'x32' ? [X32 | 13, X32 | 600] : [500, 501])];
-    for (const n of numbers) for (const args of argSets) expect(run(x64, audit, n, args).ret, `${abi} ${n} ${args}`).toBe(reference(docker, abi, n, args, bits));
+    const wrong: string[] = [];
+    for (const n of numbers) for (const args of argSets) if (run(x64, audit, n, args).ret !== reference(docker, abi, n, args, bits)) wrong.push(`${n}(${args})`);
+    expect(wrong).toEqual([]);
   });
 });
 
@@ -161,7 +163,9 @@ describe('compileBpf: capabilities and arm64', () => {
     expect(run(p, AUDIT.arm, nr('arm', 'mount')).ret).toBe(EPERM);
     expect(run(p, AUDIT.x86_64, 39).ret).toBe(KILL);
     for (const [abi, audit, bits] of [['aarch64', AUDIT.aarch64, 64], ['arm', AUDIT.arm, 32]] as const) {
-      for (const n of Object.values(SYSCALL_TABLES[abi])) for (const args of [[], [40n], [0x20000n]]) expect(run(p, audit, n, args).ret, `${abi} ${n}`).toBe(reference(arm, abi, n, args, bits));
+      const wrong: string[] = [];
+      for (const n of Object.values(SYSCALL_TABLES[abi])) for (const args of [[], [40n], [0x20000n]]) if (run(p, audit, n, args).ret !== reference(arm, abi, n, args, bits)) wrong.push(`${abi} ${n}(${args})`);
+      expect(wrong).toEqual([]);
     }
   });
 });

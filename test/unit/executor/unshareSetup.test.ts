@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { boundingSet, fstab, fstabField, unshareArgv, capabilityNumbers, mountCalls } from '../../../src/executor/unshareSetup.ts';
+import { boundingSet, fstab, fstabField, unshareArgv, mountCalls } from '../../../src/executor/unshareSetup.ts';
+import { capabilityNumbers } from '../../../src/executor/security.ts';
 import { hostsFile } from '../../../src/executor/containerFiles.ts';
 
 const tools = { unshare: '/usr/bin/unshare', setpriv: '/usr/bin/setpriv', mount: '/usr/bin/mount', env: '/usr/bin/env', sh: '/bin/sh', ip: '/usr/sbin/ip' };
