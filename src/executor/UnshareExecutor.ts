@@ -33,8 +33,9 @@ export interface UnshareExecutorOptions {
  * UnshareExecutor is the fallback for hosts without an OCI runtime: util-linux
  * `unshare` makes the namespaces, the host's `mount` sets up /proc, /dev, /sys and the
  * binds inside them, `setpriv` and a second `unshare` switch root and identity.
- * No cgroups, no device cgroup (the rootfs is mounted nodev instead), no seccomp;
- * see docs/EXECUTOR.md for what differs from runc.
+ * No cgroups, no device cgroup (the rootfs is mounted nodev instead); the seccomp
+ * filter only through the perl launch server. See docs/EXECUTOR.md for what differs
+ * from runc.
  */
 export class UnshareExecutor implements Executor {
   readonly name = 'unshare' as const;

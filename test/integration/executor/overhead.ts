@@ -4,6 +4,10 @@
  *   runc:    RuncExecutor.run()    vs `runc run` of a bundle written once (our config)
  *   unshare: UnshareExecutor.run() vs `unshare -m -p -f -u -i --root=R /bin/true`, with the
  *            perl launch server (output to streams, as build steps) and the util-linux chain
+ * Each executor also runs in insecure mode (no seccomp filter, no masked paths), and a
+ * static probe times 2 million getppid(2) calls under the filter and without it: the
+ * filter's cost per step is its install (sandbox vs insecure) plus that per-call cost
+ * times the calls a step makes.
  * It prints the median wall time and the CPU time per run (ours plus every child's,
  * steadier than wall time on a busy machine). Not a test: run it bundled, e.g.
  *   npx esbuild --bundle --platform=node --format=esm --outfile=/tmp/overhead.mjs test/integration/executor/overhead.ts && node /tmp/overhead.mjs 50
@@ -26,6 +30,53 @@ function cpuMs(): number {
   const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
   // Fields 14-17 (1-based) are utime, stime, cutime, cstime in clock ticks (USER_HZ = 100 on Linux).
   return f.slice(11, 15).reduce((a, x) => a + Number(x), 0) * 10;
+}
+
+/** LOOP makes 2,000,000 getppid(2) calls and prints the nanoseconds they took (raw syscalls, no libc). */
+const LOOP = String.raw`
+#include <asm/unistd.h>
+static long sc(long n, long a, long b) {
+  long r;
+#if defined(__x86_64__)
+  __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b) : "rcx", "r11", "memory");
+#else
+  register long x8 __asm__("x8") = n; register long x0 __asm__("x0") = a; register long x1 __asm__("x1") = b;
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1) : "memory"); r = x0;
+#endif
+  return r;
+}
+struct ts { long s, ns; };
+#if defined(__x86_64__)
+__attribute__((force_align_arg_pointer))
+#endif
+void _start(void) {
+  struct ts a, b; char out[24]; int i = 23;
+  sc(__NR_clock_gettime, 1, (long)&a);
+  for (int n = 0; n < 2000000; n++) sc(__NR_getppid, 0, 0);
+  sc(__NR_clock_gettime, 1, (long)&b);
+  long d = (b.s - a.s) * 1000000000L + (b.ns - a.ns);
+  out[i] = 10;
+  do { out[--i] = (char)('0' + d % 10); d /= 10; } while (d);
+  sc(__NR_write, 1, (long)(out + i));
+  sc(__NR_exit_group, 0, 0);
+}`;
+
+/** perCall compiles LOOP into the rootfs and reports getppid's cost with and without the seccomp filter. */
+async function perCall(ex: Executor, rootfs: string, dir: string, spec: (s: RunSpec['security']) => RunSpec): Promise<void> {
+  writeFileSync(join(dir, 'loop.c'), LOOP);
+  await exec('clang', ['-O1', '-static', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-builtin', '-fuse-ld=lld', '-o', join(rootfs, 'loop'), join(dir, 'loop.c')]);
+  const ns: Record<string, number[]> = { sandbox: [], insecure: [] };
+  for (let i = 0; i < 7; i++) {
+    for (const security of ['sandbox', 'insecure'] as const) {
+      let out = '';
+      const s = spec(security);
+      const stdout = new PassThrough().on('data', (d: Buffer) => (out += d.toString()));
+      await ex.run({ ...s, stdout, stateDir: `${s.stateDir}-${security}-${i}` });
+      ns[security]!.push(Number(out.trim()) / 2e6);
+    }
+  }
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!.toFixed(1);
+  console.log(`getppid(2), median of 7 x 2M calls: ${med(ns.sandbox!)} ns with the filter, ${med(ns.insecure!)} ns without`);
 }
 
 function exec(cmd: string, args: string[]): Promise<void> {
@@ -58,8 +109,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tsbuild-overhead-'));
 try {
   const rootfs = join(dir, 'rootfs');
   makeBusyboxRootfs(rootfs);
-  const spec = (i: number, network: 'host' | 'none', streams = false): RunSpec => ({
-    id: `bench-${process.pid}-${i}`, rootfs, network, stateDir: join(dir, `state-${i}`), stdin: 'ignore',
+  const spec = (i: number, network: 'host' | 'none', streams = false, security: RunSpec['security'] = 'sandbox'): RunSpec => ({
+    id: `bench-${process.pid}-${i}`, rootfs, network, security, stateDir: join(dir, `state-${i}`), stdin: 'ignore',
     stdout: streams ? new PassThrough().resume() : 'inherit', stderr: streams ? new PassThrough().resume() : 'inherit',
     process: { args: ['/bin/true'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0 },
   });
@@ -79,7 +130,9 @@ try {
     ['runc: bare `runc run` (host net)', (i) => exec('runc', ['--root', join(bare, 'runc'), 'run', '--bundle', join(bare, 'bundle'), `bare-${i}`])],
     ['runc: ... --no-new-keyring', (i) => exec('runc', ['--root', join(bare, 'runc'), 'run', '--no-new-keyring', '--bundle', join(bare, 'bundle'), `nk-${i}`])],
     ['runc: RuncExecutor.run (net none)', (i) => runc.run(spec(i, 'none'))],
+    ['runc: RuncExecutor.run, insecure', (i) => runc.run(spec(i, 'host', false, 'insecure'))],
     ['unshare: perl launcher, streams (host)', (i) => perl.run(spec(i, 'host', true))],
+    ['unshare: perl launcher, insecure', (i) => perl.run(spec(i, 'host', true, 'insecure'))],
     ['unshare: chain, streams (host)', (i) => unshare.run(spec(i, 'host', true))],
     ['unshare: chain, inherit (host)', (i) => unshare.run(spec(i, 'host'))],
     ['unshare: bare unshare --root', () => exec('unshare', ['-m', '-p', '-f', '-u', '-i', `--root=${rootfs}`, '/bin/true'])],
@@ -90,6 +143,7 @@ try {
     for (const [label, f] of pairs) await timed((s[label] ??= sample()), () => f(i), i >= 3);
   }
   for (const [label] of pairs) console.log(report(label, s[label]!));
+  await perCall(perl, rootfs, dir, (security) => ({ ...spec(9999, 'host', true, security), process: { args: ['/loop'], env: [], cwd: '/', uid: 0, gid: 0 } }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
