@@ -275,13 +275,12 @@ class Assembler {
       out.push([JA, 0, 0, to(ins.jf, here + 2)]);
     });
     if (out.length > MAX_INSNS) throw new Error(`seccomp bpf: ${out.length} instructions, the kernel takes ${MAX_INSNS}`);
-    const buf = Buffer.alloc(out.length * 8);
+    // struct sock_filter in host order (our hosts are little-endian): code | jt << 16 | jf << 24, then k.
+    const words = new Uint32Array(out.length * 2);
     out.forEach(([code, jt, jf, k], i) => {
-      buf.writeUInt16LE(code, i * 8);
-      buf.writeUInt8(jt, i * 8 + 2);
-      buf.writeUInt8(jf, i * 8 + 3);
-      buf.writeUInt32LE(k >>> 0, i * 8 + 4);
+      words[2 * i] = (code | (jt << 16) | (jf << 24)) >>> 0;
+      words[2 * i + 1] = k >>> 0;
     });
-    return buf;
+    return Buffer.from(words.buffer);
   }
 }
