@@ -170,6 +170,35 @@ describe('compileBpf: capabilities and arm64', () => {
   });
 });
 
+describe('compileBpf: every comparison libseccomp offers', () => {
+  const ops = ['SCMP_CMP_EQ', 'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_GT', 'SCMP_CMP_GE', 'SCMP_CMP_MASKED_EQ'] as const;
+  const values = [0, 1, 0x7fffffff, 0xffffffff, 0x1_0000_0000, 0x1_0000_0005, 0x1f_ffff_ffff];
+  const probes = [0n, 1n, 4n, 5n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x1_0000_0000n, 0x1_0000_0004n, 0x1_0000_0005n, 0x1_0000_0006n, 0x1f_ffff_ffffn, 0xffff_ffff_ffff_ffffn];
+  test.each(ops)('%s, on the 64-bit and the 32-bit ABIs, agrees with the reference at every boundary', (op) => {
+    const wrong: string[] = [];
+    for (const value of values) {
+      // Two rules on one call (index 0 and index 5), so that a failed first rule must fall to the second.
+      const p: ResolvedSeccomp = {
+        defaultErrno: 1, architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+        rules: [
+          { names: ['getpid'], action: { errno: 7 }, args: [{ index: 0, value, valueTwo: 5, op }] },
+          { names: ['getpid'], action: { allow: true }, args: [{ index: 5, value, valueTwo: 5, op }] },
+        ],
+      };
+      const prog = compileBpf(p);
+      for (const [abi, audit, bits] of [['x86_64', AUDIT.x86_64, 64], ['x32', AUDIT.x86_64, 32], ['i386', AUDIT.i386, 32]] as const) {
+        for (const a0 of probes) for (const a5 of [0n, 5n, 0x1_0000_0005n]) {
+          const args = [a0, 0n, 0n, 0n, 0n, a5];
+          const got = run(prog, audit, nr(abi, 'getpid'), args).ret;
+          const want = reference(p, abi, nr(abi, 'getpid'), args, bits);
+          if (got !== want) wrong.push(`${abi} value=${value} args=${a0},${a5}: ${got} != ${want}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
 describe('runtimeSeccomp: the object runc gets', () => {
   test("Docker's shape: ERRNO(EPERM) by default, x86-64 with x86 and x32, clone3 ENOSYS, the socket and personality rules", () => {
     const o = runtimeSeccomp(docker);
