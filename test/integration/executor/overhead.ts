@@ -62,7 +62,7 @@ void _start(void) {
 }`;
 
 /** perCall compiles LOOP into the rootfs and reports getppid's cost with and without the seccomp filter. */
-async function perCall(ex: Executor, rootfs: string, dir: string, spec: (s: RunSpec['security']) => RunSpec): Promise<void> {
+async function perCall(name: string, ex: Executor, rootfs: string, dir: string, spec: (s: RunSpec['security']) => RunSpec): Promise<void> {
   writeFileSync(join(dir, 'loop.c'), LOOP);
   await exec('clang', ['-O1', '-static', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-builtin', '-fuse-ld=lld', '-o', join(rootfs, 'loop'), join(dir, 'loop.c')]);
   const ns: Record<string, number[]> = { sandbox: [], insecure: [] };
@@ -76,7 +76,7 @@ async function perCall(ex: Executor, rootfs: string, dir: string, spec: (s: RunS
     }
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!.toFixed(1);
-  console.log(`getppid(2), median of 7 x 200k calls: ${med(ns.sandbox!)} ns with the filter, ${med(ns.insecure!)} ns without`);
+  console.log(`${name}: getppid(2), median of 7 x 200k calls: ${med(ns.sandbox!)} ns with the filter, ${med(ns.insecure!)} ns without`);
 }
 
 function exec(cmd: string, args: string[]): Promise<void> {
@@ -143,7 +143,9 @@ try {
     for (const [label, f] of pairs) await timed((s[label] ??= sample()), () => f(i), i >= 3);
   }
   for (const [label] of pairs) if (s[label]) console.log(report(label, s[label]));
-  await perCall(perl, rootfs, dir, (security) => ({ ...spec(9999, 'host', true, security), process: { args: ['/loop'], env: [], cwd: '/', uid: 0, gid: 0 } }));
+  for (const [name, ex] of [['perl launcher (our BPF)', perl], ['runc (libseccomp)', runc]] as const) {
+    await perCall(name, ex, rootfs, dir, (security) => ({ ...spec(9999, 'host', true, security), process: { args: ['/loop'], env: [], cwd: '/', uid: 0, gid: 0 } }));
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
