@@ -14,7 +14,8 @@ import { childProcess } from './childProcess.ts';
  * - `launch`: start a build container (src/sys/launchServer.ts has the fields). The server
  *   makes the step's two output FIFOs and forks a keeper, which opens them, unshares the
  *   namespaces and forks the container's init; that init makes the mounts, sets the
- *   hostname, drops capabilities, switches root and identity and execs the command.
+ *   hostname, drops capabilities, switches root, installs the seccomp filter, switches
+ *   identity and execs the command.
  *   Answers: `M ID` (the FIFOs exist and the keeper runs: open their reading ends now),
  *   `F ID errno text` (nothing started), later `X ID code signal opened` (the container
  *   has ended; opened is 1 once the keeper had the FIFOs open);
