@@ -151,7 +151,8 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     if (i < nSystem && m.destination === '/dev' && target) {
       devTarget = inRoot(target);
       out.push({ source: devDir, target: devTarget, type: 'none', options: ['bind', 'nosuid', 'noexec', 'nodev'] });
-      out.push(...makeDevDir(devDir).map((n) => ({ source: `/dev/${n}`, target: `${devTarget}/${n}`, type: 'none', options: ['bind'] })));
+      const extra = sec.devices.map((d) => d.path.slice('/dev/'.length));
+      out.push(...makeDevDir(devDir, extra).map((n) => ({ source: `/dev/${n}`, target: `${devTarget}/${n}`, type: 'none', options: ['bind'] })));
       continue;
     }
     const options = i < nSystem ? m.options : withNodev(m.options);

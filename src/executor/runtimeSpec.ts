@@ -31,6 +31,7 @@ export interface RuntimeSpec {
     maskedPaths: string[];
     readonlyPaths: string[];
     seccomp?: RuntimeSeccomp;
+    devices?: { path: string; type: string; major: number; minor: number; fileMode: number; uid: number; gid: number }[];
   };
 }
 
@@ -106,6 +107,7 @@ export function buildRuntimeSpec(spec: RunSpec, files: ContainerFiles, terminal:
       maskedPaths: [...sec.maskedPaths],
       readonlyPaths: [...sec.readonlyPaths],
       ...(sec.seccomp ? { seccomp: runtimeSeccomp(sec.seccomp) } : {}),
+      ...(sec.devices.length ? { devices: sec.devices.map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.mode, uid: 0, gid: 0 })) } : {}),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { TsbuildError } from '../core/errors.ts';
 import { compileBpf } from './seccompBpf.ts';
 import { resolveProfile, seccompSupported, type ResolvedSeccomp } from './seccomp.ts';
@@ -55,7 +55,23 @@ export interface ContainerSecurity {
   readonlyPaths: readonly string[];
   /** /sys (and runc's /sys/fs/cgroup) writable and every device allowed by the device cgroup. */
   privileged: boolean;
+  /** Host device nodes added to the container's /dev. */
+  devices: readonly HostDevice[];
 }
+
+/** HostDevice is a host device node given to a container at the same path. */
+export interface HostDevice {
+  /** Absolute, under /dev. */
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  /** Permission bits of the host's node. */
+  mode: number;
+}
+
+/** INSECURE_DEVICES are the nodes BuildKit adds in insecure mode (with /dev/loopN), those the host has. */
+const INSECURE_DEVICES = ['/dev/kmsg', '/dev/cuse', '/dev/fuse', '/dev/kvm', '/dev/net/tun', '/dev/loop-control'];
 
 const cached = new Map<SecurityMode, ContainerSecurity>();
 const programs = new Map<SecurityMode, Buffer | undefined>();
@@ -72,11 +88,11 @@ export function containerSecurity(mode: SecurityMode = 'sandbox'): ContainerSecu
   if (s) return s;
   if (mode === 'insecure') {
     const all = currentCapabilities(readFileSync('/proc/self/status', 'utf8'));
-    s = { mode, capabilities: all, ambient: all, seccomp: undefined, maskedPaths: [], readonlyPaths: [], privileged: true };
+    s = { mode, capabilities: all, ambient: all, seccomp: undefined, maskedPaths: [], readonlyPaths: [], privileged: true, devices: hostDevices() };
   } else {
     if (!seccompSupported()) throw new TsbuildError('RUNTIME', `no seccomp profile for architecture ${process.arch}`, { hint: 'build steps run on x86-64 and arm64 hosts' });
     const seccomp = resolveProfile({ capabilities: DEFAULT_CAPABILITIES });
-    s = { mode, capabilities: DEFAULT_CAPABILITIES, ambient: [], seccomp, maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS, privileged: false };
+    s = { mode, capabilities: DEFAULT_CAPABILITIES, ambient: [], seccomp, maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS, privileged: false, devices: [] };
   }
   cached.set(mode, s);
   return s;
@@ -89,6 +105,25 @@ export function seccompProgram(mode: SecurityMode = 'sandbox'): Buffer | undefin
     programs.set(mode, p && compileBpf(p));
   }
   return programs.get(mode);
+}
+
+/**
+ * hostDevices lists the nodes of INSECURE_DEVICES and the loop devices that this host
+ * has. BuildKit also adds nodes the host lacks (runc then makes them, unusable); we give
+ * both executors only what exists, since the perl launcher binds the host's nodes.
+ */
+function hostDevices(): HostDevice[] {
+  const loops = readdirSync('/dev').filter((n) => /^loop\d+$/.test(n)).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
+  const out: HostDevice[] = [];
+  for (const path of [...INSECURE_DEVICES, ...loops.map((n) => `/dev/${n}`)]) {
+    const st = statSync(path, { throwIfNoEntry: false, bigint: true });
+    if (!st || !(st.isCharacterDevice() || st.isBlockDevice())) continue;
+    // dev_t as glibc's gnu_dev_major/gnu_dev_minor split it.
+    const major = Number(((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn));
+    const minor = Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn));
+    out.push({ path, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, mode: Number(st.mode & 0o777n) });
+  }
+  return out;
 }
 
 /** currentCapabilities names the capabilities of a CapEff line of /proc/PID/status (those the kernel numbers we know). */

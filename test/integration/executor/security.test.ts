@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { RuncExecutor } from '../../../src/executor/RuncExecutor.ts';
@@ -139,6 +139,16 @@ describe.runIf(isRoot)('build-step security: insecure mode', () => {
       for (const k of ['keyctl', 'add_key', 'mount', 'bpf', 'clone3', 'personality_rie', 'sethostname', 'clock_settime']) expect(got[k], k).not.toMatch(/^(1|38)$/);
       const paths = await run(ex, box.spec(box.rootfs(), ['/bin/sh', '-c', 'head -c 10 /proc/timer_list | wc -c; grep -c -E " /proc/(sys|kcore|timer_list) " /proc/self/mountinfo; grep " /sys " /proc/self/mountinfo | grep -c " rw,"'], { security: 'insecure' }));
       expect(paths.stdout).toBe('10\n0\n1\n');
+    });
+
+    test("the host's devices of BuildKit's insecure list are there, and only in insecure mode", async () => {
+      const host = ['kmsg', 'cuse', 'fuse', 'kvm', 'net/tun', 'loop-control', 'loop0'].filter((d) => existsSync(`/dev/${d}`));
+      expect(host.length, 'this host has some of them').toBeGreaterThan(0);
+      const list = `for d in ${host.join(' ')}; do test -c /dev/$d -o -b /dev/$d && echo $d; done; head -c 0 /dev/${host[0]} && echo opened`;
+      const insecure = await run(ex, box.spec(box.rootfs(), ['/bin/sh', '-c', list], { security: 'insecure' }));
+      expect(insecure.stdout).toBe(`${host.join('\n')}\nopened\n`);
+      const sandbox = await run(ex, box.spec(box.rootfs(), ['/bin/sh', '-c', list]));
+      expect(sandbox.stdout).toBe('');
     });
   });
 });
