@@ -85,11 +85,14 @@ function section(a: Assembler, p: ResolvedSeccomp, arch: SeccompArchName): void 
 
 /** verdictOf merges the rules naming one call: argument rules in order, then at most one unconditional action. */
 function verdictOf(rules: SeccompRule[], dflt: number, nr: number): Verdict {
-  const plain = rules.filter((r) => r.args.length === 0).map((r) => retOf(r.action));
-  if (new Set(plain).size > 1) throw new Error(`seccomp profile: call ${nr} has conflicting actions`);
-  const withArgs = rules.filter((r) => r.args.length > 0);
-  const fallback = plain[0] ?? dflt;
-  return withArgs.length === 0 ? { ret: fallback } : { rules: withArgs, fallback };
+  let plain: number | undefined;
+  let withArgs: SeccompRule[] | undefined;
+  for (const r of rules) {
+    if (r.args.length > 0) (withArgs ??= []).push(r);
+    else if (plain === undefined) plain = retOf(r.action);
+    else if (plain !== retOf(r.action)) throw new Error(`seccomp profile: call ${nr} has conflicting actions`);
+  }
+  return withArgs ? { rules: withArgs, fallback: plain ?? dflt } : { ret: plain ?? dflt };
 }
 
 /** search emits a binary search over segments[lo, hi): the accumulator holds the call number. */
