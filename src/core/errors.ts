@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'REGISTRY'
   | 'REGISTRY_UNAUTHORIZED'
   | 'USAGE'
+  | 'NOT_ALLOWED'
   | 'IO'
   | 'INTERRUPTED'
   | 'INTERNAL';

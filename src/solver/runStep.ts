@@ -10,6 +10,8 @@ import { secureJoin } from '../sys/secureJoin.ts';
 import { tmpName } from '../store/atomicFile.ts';
 import { homeDir, resolveUser, type ResolvedUser } from '../executor/resolveUser.ts';
 import type { MountSpec } from '../executor/types.ts';
+import type { SecurityMode } from '../executor/security.ts';
+import { requireEntitlements } from './entitlements.ts';
 import { stepKey } from './keys.ts';
 import { cleanPath, type RunDef } from './stepDef.ts';
 import { ensureLayers, overlayParents } from './layers.ts';
@@ -28,13 +30,16 @@ interface RunPlan {
   user: string;
   cwd: string;
   network: 'host' | 'none';
-  security: 'sandbox' | 'insecure';
+  /** RUN --security (insecure needs the security.insecure entitlement). */
+  security: SecurityMode;
   /** Heredoc scripts with a shebang, executed from a file mounted at /dev/pipes/NAME. */
   scripts: { name: string; content: string }[];
 }
 
 /** runStep runs a RUN instruction in a container over the stage's layers, or reuses its cached layer. */
 export async function runStep(s: StageState, ins: RunInstruction, sc: StepContext): Promise<StageState> {
+  // ONBUILD triggers come from the base image: checked here, as they were not before the build.
+  requireEntitlements(ins, sc.opts.entitlements ?? new Set());
   const plan = planRun(s, ins, sc);
   const env = scope(s);
   const mountPlan = await planMounts(s, ins, sc, (t) => sc.deps.expand.word(t, env));
@@ -137,6 +142,7 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
       process: { args: plan.args, env, cwd: plan.cwd, uid: user.uid, gid: user.gid, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
       mounts,
       network: plan.network,
+      security: plan.security,
       hostname: 'tsbuild',
       stateDir: join(dir, 'state'),
       keepStateDir: true,
