@@ -4,7 +4,8 @@ import { createGunzip } from 'node:zlib';
 import { Header } from 'tar';
 import { digestFromHash, type DiffID } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
-import { BLOCK, codeKind, paddingFor, parsePax, type TarHeader } from './tarFormat.ts';
+import { decodeName } from '../core/names.ts';
+import { BLOCK, codeKind, paddingFor, parsePax, ustarNames, type TarHeader } from './tarFormat.ts';
 import { zstdDecompress } from '../sys/zstd.ts';
 
 /** TarReadEntry is one file-system entry of a tar; body yields exactly header.size bytes (only for files). */
@@ -24,7 +25,9 @@ const MAX_META = 1 << 20;
 /**
  * readTar parses a tar stream (gzip recognised by its magic bytes) entry by
  * entry with constant memory: PAX (including binary SCHILY.xattr values) and
- * GNU long names are folded into the next entry's header. Each entry's body
+ * GNU long names are folded into the next entry's header. Names are bytes (PAX
+ * `path`/`linkpath`, GNU long names and USTAR fields alike are taken raw, see
+ * core/names.ts), never decoded lossily. Each entry's body
  * must be consumed before asking for the next entry, or it is skipped.
  * digest receives the DiffID once the whole stream has been read.
  * Malformed input throws TsbuildError('BAD_ARCHIVE').
@@ -61,7 +64,8 @@ export async function* readTar(input: Readable, digest: TarDigest = { size: 0 })
       continue;
     }
     const kind = codeKind(code);
-    const rawPath = str(pax.get('path')) ?? longPath ?? h.path ?? '';
+    const ustar = ustarNames(block);
+    const rawPath = str(pax.get('path')) ?? longPath ?? ustar.path;
     const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
     if (code === 'V') { await r.skip(size + paddingFor(size)); continue; }
     if (kind === undefined) throw bad(`unsupported entry type "${code}" for "${path}"`);
@@ -75,7 +79,7 @@ export async function* readTar(input: Readable, digest: TarDigest = { size: 0 })
       size: kind === 'file' ? size : 0,
       mtime: Math.floor(numField(fields.get('mtime')) ?? (h.mtime ? h.mtime.getTime() / 1000 : 0)),
     };
-    const linkpath = str(pax.get('linkpath')) ?? longLink ?? h.linkpath;
+    const linkpath = str(pax.get('linkpath')) ?? longLink ?? ustar.linkpath;
     if (linkpath) header.linkpath = linkpath;
     if (kind === 'char' || kind === 'block') {
       // Read the device fields ourselves: node-tar only decodes them in POSIX (not GNU) headers.
@@ -220,7 +224,7 @@ function bad(msg: string, cause?: unknown): TsbuildError {
 }
 
 function str(b: Buffer | undefined): string | undefined {
-  return b === undefined ? undefined : b.toString('utf8');
+  return b === undefined ? undefined : decodeName(b);
 }
 
 function numField(b: Buffer | undefined): number | undefined {
@@ -231,7 +235,7 @@ function numField(b: Buffer | undefined): number | undefined {
 
 function cString(b: Buffer): string {
   const nul = b.indexOf(0);
-  return b.subarray(0, nul < 0 ? b.length : nul).toString('utf8');
+  return decodeName(b, 0, nul < 0 ? b.length : nul);
 }
 
 function octal(b: Buffer, off: number, len: number): number {
