@@ -12,8 +12,13 @@
  * conversion writes a lone surrogate as U+FFFD, which is the bug this module exists to avoid.
  */
 
-const LONE = /[\uD800-\uDFFF]/;
+const SURROGATE = /[\uD800-\uDFFF]/;
 const ESCAPE_BASE = 0xdc00;
+
+/** hasEscapes tells whether s stands for bytes that are not UTF-8 (it holds a lone surrogate). */
+export function hasEscapes(s: string): boolean {
+  return SURROGATE.test(s) && !(s as string & { isWellFormed(): boolean }).isWellFormed();
+}
 
 /** decodeName turns name bytes into their string form (invalid UTF-8 bytes as U+DC80..U+DCFF). */
 export function decodeName(b: Uint8Array, start = 0, end = b.length): string {
@@ -25,15 +30,15 @@ export function decodeName(b: Uint8Array, start = 0, end = b.length): string {
 
 /** encodeName is the inverse of decodeName: the bytes a name string stands for. */
 export function encodeName(s: string): Buffer {
-  return LONE.test(s) ? encodeSlow(s) : Buffer.from(s, 'utf8');
+  return hasEscapes(s) ? encodeSlow(s) : Buffer.from(s, 'utf8');
 }
 
 /**
  * osPath gives what to hand a node:fs call for the path s: s itself when Node's UTF-8
- * conversion is exact (no surrogate in it), else its bytes as a Buffer.
+ * conversion is exact (no lone surrogate in it), else its bytes as a Buffer.
  */
 export function osPath(s: string): string | Buffer {
-  return LONE.test(s) ? encodeSlow(s) : s;
+  return hasEscapes(s) ? encodeSlow(s) : s;
 }
 
 /**
@@ -70,7 +75,7 @@ export function sortNames<T extends string>(names: T[]): T[] {
  * so the user sees which name is meant (a terminal would show U+FFFD for either).
  */
 export function displayName(s: string): string {
-  if (!LONE.test(s)) return s;
+  if (!hasEscapes(s)) return s;
   let out = '';
   for (const ch of s) {
     const c = ch.charCodeAt(0);
