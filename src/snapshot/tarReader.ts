@@ -181,12 +181,16 @@ class ByteReader {
   }
 }
 
-/** decompress yields the stream's bytes, gunzipped when it starts with gzip's magic 1f 8b. */
+/**
+ * decompress yields the stream's bytes, gunzipped when it starts with gzip's magic 1f 8b (zstd
+ * likewise). A stream whose first block is a valid tar header is plain, whatever its first
+ * bytes: a tar whose first name starts with `BZh` or 0x1f 0x8b is not compressed.
+ */
 async function* decompress(input: Readable): AsyncGenerator<Buffer> {
   const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let head: Buffer = Buffer.alloc(0);
   let done = false;
-  while (head.length < 4 && !done) {
+  while (head.length < BLOCK && !done) {
     const n = await it.next();
     if (n.done) done = true;
     else head = head.length ? Buffer.concat([head, n.value]) : n.value;
@@ -196,6 +200,10 @@ async function* decompress(input: Readable): AsyncGenerator<Buffer> {
     if (done) return;
     for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
   };
+  if (isHeaderBlock(head)) {
+    yield* rest();
+    return;
+  }
   if (head[0] === 0x1f && head[1] === 0x8b) {
     const gz = pipeline(Readable.from(rest()), createGunzip({ chunkSize: 1 << 16 }), () => undefined);
     try {
@@ -217,6 +225,16 @@ async function* decompress(input: Readable): AsyncGenerator<Buffer> {
   if (head[0] === 0xfd && head[1] === 0x37) throw bad('xz-compressed archives are not supported');
   if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) throw bad('bzip2-compressed archives are not supported');
   yield* rest();
+}
+
+/** isHeaderBlock tells whether b starts with a tar header whose checksum is right. */
+function isHeaderBlock(b: Buffer): boolean {
+  if (b.length < BLOCK) return false;
+  const want = parseInt(b.toString('latin1', 148, 156).replace(/\0.*$/s, '').trim(), 8);
+  if (!Number.isInteger(want)) return false;
+  let sum = 8 * 0x20;
+  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += b[i]!;
+  return sum === want;
 }
 
 function bad(msg: string, cause?: unknown): TsbuildError {

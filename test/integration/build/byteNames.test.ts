@@ -49,7 +49,7 @@ const RUN_MAKES = [
 describe('names are bytes', () => {
   test('a RUN layer keeps \\xff and U+FFFD apart, byte-exact, each with its content, sorted by bytes', async () => {
     await ok(['--root', t.root, 'build', '-t', 'bytes-run', suite.ctx({ Buildfile: RUN_MAKES })]);
-    const layer = topLayer(t.root, 'bytes-run');
+    const layer = topLayer(t.root, 'bytes-run').filter((e) => e.name.subarray(0, 2).toString() === 'r/');
     expect(names(layer)).toEqual([
       'r/', latin1('r/d', Buffer.of(0xfe), '/'), latin1('r/d', Buffer.of(0xfe), '/f'), latin1('r/l', FF),
       latin1('r/', 'n'.repeat(150), Buffer.of(0xfd)), latin1('r/', FFFD), latin1('r/', FF),
@@ -142,7 +142,7 @@ describe('names are bytes', () => {
       expect(filesByName(topLayer(other.root, 'bytes-run'))).toEqual(filesByName(topLayer(t.root, 'bytes-run')));
       const ctx = suite.ctx({ Buildfile: `FROM bytes-run\nRUN cd /r && cat ${SH_FF} ${SH_FFFD} > /check && ls /r | wc -l > /count\n` });
       await ok(['--root', other.root, 'build', '-t', 'reread', ctx]);
-      expect(filesByName(topLayer(other.root, 'reread'))).toEqual({ check: 'AB', count: '6\n' });
+      expect(filesByName(topLayer(other.root, 'reread'))).toEqual({ check: 'AB', count: '5\n' });
     } finally {
       other.cleanup();
     }
