@@ -50,8 +50,11 @@ export async function* readTar(input: Readable, digest: TarDigest = { size: 0 })
     zeros = 0;
     const h = new Header(block);
     if (!h.cksumValid) throw bad(`invalid header checksum at byte ${r.offset - BLOCK}`);
-    const code = h.typeKey;
-    const size = code === '5' ? 0 : numField(pax.get('size')) ?? h.size ?? 0;
+    // The typeflag and size come from the block itself: node-tar's Header turns a '0' entry whose
+    // USTAR name ends in '/' into a directory of size 0, and Go's archive/tar (Docker, BuildKit)
+    // writes `r/` there for the PAX name `r/\xef\xbf\xbd` (it drops bytes that are not ASCII).
+    const code = block[156] === 0 ? '' : String.fromCharCode(block[156]!);
+    const size = code === '5' ? 0 : numField(pax.get('size')) ?? sizeField(block);
     if (code === 'x' || code === 'g' || code === 'L' || code === 'K') {
       if (size > MAX_META) throw bad(`extended header of ${size} bytes at byte ${r.offset - BLOCK}`);
       const body = Buffer.from((await r.exact(size)) ?? Buffer.alloc(0));
@@ -63,9 +66,10 @@ export async function* readTar(input: Readable, digest: TarDigest = { size: 0 })
       else longLink = cString(body);
       continue;
     }
-    const kind = codeKind(code);
     const ustar = ustarNames(block);
     const rawPath = str(pax.get('path')) ?? longPath ?? ustar.path;
+    // Old tars marked a directory as a file whose name ends in '/' (the whole name, PAX included).
+    const kind = (code === '' || code === '0') && rawPath.endsWith('/') ? 'dir' : codeKind(code);
     const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
     if (code === 'V') { await r.skip(size + paddingFor(size)); continue; }
     if (kind === undefined) throw bad(`unsupported entry type "${code}" for "${path}"`);
@@ -93,7 +97,8 @@ export async function* readTar(input: Readable, digest: TarDigest = { size: 0 })
     longPath = longLink = undefined;
     const body = new BodyCursor(r, header.size);
     yield { header, body: body.chunks() };
-    await r.skip(body.remaining + paddingFor(size) + (kind === 'file' ? 0 : size));
+    const skip = kind === 'dir' ? 0 : size;
+    await r.skip(body.remaining + paddingFor(skip) + (kind === 'file' ? 0 : skip));
   }
   await r.drain();
   digest.diffID = digestFromHash(hash) as string as DiffID;
@@ -243,6 +248,16 @@ function bad(msg: string, cause?: unknown): TsbuildError {
 
 function str(b: Buffer | undefined): string | undefined {
   return b === undefined ? undefined : decodeName(b);
+}
+
+/** sizeField decodes the size field (octal, or GNU base-256 when its first byte has the high bit). */
+function sizeField(block: Buffer): number {
+  if (block[124]! & 0x80) {
+    let v = 0;
+    for (let i = 125; i < 136; i++) v = v * 256 + block[i]!;
+    return v;
+  }
+  return octal(block, 124, 12);
 }
 
 function numField(b: Buffer | undefined): number | undefined {

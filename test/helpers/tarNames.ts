@@ -78,6 +78,8 @@ export interface RawSpec {
   body?: Buffer;
   linkname?: Buffer;
   pax?: boolean;
+  /** With pax: what the USTAR name field holds (default `placeholder`); Go's archive/tar writes the name's ASCII bytes. */
+  ustarName?: Buffer;
 }
 
 function octal(n: number, width: number): string {
@@ -125,7 +127,7 @@ export function rawByteTar(specs: RawSpec[]): Buffer {
       const recs = Buffer.concat([record('path', s.name), ...(link.length ? [record('linkpath', link)] : [])]);
       blocks.push(header(Buffer.from('PaxHeaders/x'), 'x', recs.length, Buffer.alloc(0), 0o644), recs, pad(recs.length));
     }
-    blocks.push(header(s.pax ? Buffer.from('placeholder') : s.name, type, body.length, s.pax ? Buffer.alloc(0) : link, type === '5' ? 0o755 : 0o644));
+    blocks.push(header(s.pax ? s.ustarName ?? Buffer.from('placeholder') : s.name, type, body.length, s.pax ? Buffer.alloc(0) : link, type === '5' ? 0o755 : 0o644));
     if (body.length) blocks.push(body, pad(body.length));
   }
   blocks.push(Buffer.alloc(1024));

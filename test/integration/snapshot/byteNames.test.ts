@@ -12,7 +12,7 @@ import { writeLayerTar } from '../../../src/snapshot/layerTar.ts';
 import { readTar } from '../../../src/snapshot/tarReader.ts';
 import { writeTreeTar, type TarTree, type TarTreeNode } from '../../../src/snapshot/treeTar.ts';
 import { isRoot } from '../../helpers/rootfs.ts';
-import { FF, FFFD, byteEntries, filesByName, latin1 } from '../../helpers/tarNames.ts';
+import { FF, FFFD, byteEntries, filesByName, latin1, rawByteTar } from '../../helpers/tarNames.ts';
 
 // Names are bytes through the snapshot module: an upper dir with `\xff` and U+FFFD side by
 // side becomes a layer tar that holds both (raw PAX names), and extracting a layer writes
@@ -136,6 +136,22 @@ describe.runIf(isRoot)('names are bytes in layers', () => {
     }
     expect(got).toMatchObject({ [latin1('./', FF)]: 'A', [latin1('./', FFFD)]: 'B', [latin1('./l', FE)]: `-> ${latin1('t', FE)}` });
     if (format !== 'ustar') expect(got[latin1('./', LONG)]).toBe('D');
+  });
+
+  test('readTar reads what Go\'s archive/tar writes (Docker, BuildKit): the PAX name, not the USTAR name cut to `r/`', async () => {
+    // Go keeps only the ASCII bytes of a PAX-named entry in its USTAR name field: `r/` for
+    // `r/\xef\xbf\xbd`, which node-tar's Header takes for a directory of size 0.
+    const tar = rawByteTar([
+      { name: at('r/', FFFD), body: Buffer.from('B'), pax: true, ustarName: Buffer.from('r/') },
+      { name: at('r/', FF), body: Buffer.from('A'), pax: true, ustarName: Buffer.from('r/') },
+    ]);
+    const got: Record<string, string> = {};
+    for await (const e of readTar(Readable.from([tar]))) {
+      let body = '';
+      for await (const c of e.body) body += c.toString();
+      got[encodeName(e.header.path).toString('latin1')] = `${e.header.kind}:${body}`;
+    }
+    expect(got).toEqual({ [latin1('r/', FFFD)]: 'file:B', [latin1('r/', FF)]: 'file:A' });
   });
 
   test('GNU tar reads back the byte names writeLayerTar writes', async () => {
