@@ -7,7 +7,10 @@ import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { getAttributeSync, setAttributeSync } from '@napi-rs/xattr';
 import { decodeName, encodeName } from '../../../src/core/names.ts';
+import { createServer } from 'node:net';
 import { applyLayer } from '../../../src/snapshot/applyLayer.ts';
+import { commitDir } from '../../../src/snapshot/dirLayer.ts';
+import { openStore } from '../../../src/store/openStore.ts';
 import { writeLayerTar } from '../../../src/snapshot/layerTar.ts';
 import { readTar } from '../../../src/snapshot/tarReader.ts';
 import { writeTreeTar, type TarTree, type TarTreeNode } from '../../../src/snapshot/treeTar.ts';
@@ -105,6 +108,20 @@ describe.runIf(isRoot)('names are bytes in layers', () => {
     }
     // Nothing of the extraction's own (scratch dirs, whiteout template) is left.
     expect(readdirSync(dst).filter((n) => n.startsWith('.tsbuild'))).toEqual([]);
+  });
+
+  test('commitDir with adopt removes a left-out socket with a byte name from the snapshot, as from the tar', async () => {
+    const dir = join(tmp, 'upper');
+    mkdirSync(join(dir, 'run'), { recursive: true });
+    writeFileSync(at(dir, '/run/', FFFD), 'B');
+    const server = createServer();
+    await new Promise<void>((res) => server.listen(join(dir, 'run/sock'), res));
+    renameSync(join(dir, 'run/sock'), at(dir, '/run/', FF));
+    server.close();
+    const store = await openStore(join(tmp, 'root'));
+    const layer = await commitDir(store.content, dir, { adopt: { adopt: async () => undefined } });
+    expect(filesByName(byteEntries(readFileSync(store.content.path(layer!.digest))))).toEqual({ [latin1('run/', FFFD)]: 'B' });
+    expect(readdirSync(join(dir, 'run'), { encoding: 'buffer' })).toEqual([FFFD]);
   });
 
   test('a whiteout of a byte name removes that name only, not its U+FFFD neighbour', async () => {
