@@ -70,6 +70,13 @@ export function sortNames<T extends string>(names: T[]): T[] {
   return names;
 }
 
+/** sortByName is sortNames for items that carry a name. */
+export function sortByName<T extends { name: string }>(items: T[]): T[] {
+  items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const it of items) if (HIGH.test(it.name)) return items.sort((a, b) => compareNames(a.name, b.name));
+  return items;
+}
+
 /**
  * displayName renders a name for a message: valid UTF-8 as is, each invalid byte as `\xNN`,
  * so the user sees which name is meant (a terminal would show U+FFFD for either).

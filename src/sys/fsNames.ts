@@ -1,6 +1,6 @@
 import { readdirSync, readlinkSync, type Dirent } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
-import { decodeName, osPath, sortNames } from '../core/names.ts';
+import { decodeName, osPath, sortByName, sortNames } from '../core/names.ts';
 
 /**
  * The file system's side of core/names.ts: directory listings and link targets read as
@@ -43,8 +43,7 @@ export function readdirTypedSync(dir: string): NamedDirent[] {
     const raw = readdirSync(osPath(dir), { encoding: 'buffer', withFileTypes: true }) as unknown as Dirent<Buffer>[];
     named = raw.map((d) => ({ name: decodeName(d.name), dirent: d }));
   }
-  const order = new Map(named.map((n) => [n.name, n]));
-  return sortNames([...order.keys()]).map((name) => order.get(name)!);
+  return sortByName(named);
 }
 
 /** readlinkNameSync reads a symlink's target as a name string (bytes kept). */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { compareNames, decodeName, displayName, encodeName, osPath, sortNames } from '../../../src/core/names.ts';
+import { compareNames, decodeName, displayName, encodeName, osPath, sortByName, sortNames } from '../../../src/core/names.ts';
 
 const hex = (h: string) => Buffer.from(h, 'hex');
 
@@ -50,6 +50,7 @@ describe('names are bytes', () => {
     expect(compareNames('b', 'a')).toBeGreaterThan(0);
     expect(compareNames('\uE000', '😀')).toBeLessThan(0); // code units would say otherwise
     expect(sortNames(['b', 'a', 'ab'])).toEqual(['a', 'ab', 'b']);
+    expect(sortByName(all.map((b) => ({ name: decodeName(b) }))).map((it) => encodeName(it.name))).toEqual(want);
   });
 
   test('displayName shows invalid bytes as \\xNN', () => {
