@@ -28,7 +28,7 @@ const TOOLS: Record<'bzip2' | 'xz' | 'zstd', string> = { bzip2: 'bzip2', xz: 'xz
  */
 export async function openDecompressed(path: string): Promise<{ stream: Readable; compression: Compression; close: () => void }> {
   const compression = detectCompression(await readHead(path, 6));
-  const file = createReadStream(osPath(path) as string); // a Buffer path works; the typing says string only
+  const file = createReadStream(osPath(path));
   if (compression === 'none') return { stream: file, compression, close: () => file.destroy() };
   if (compression === 'gzip') {
     const gunzip = createGunzip();
