@@ -53,7 +53,9 @@ export function compareNames(a: string, b: string): number {
     const y = b.charCodeAt(i);
     if (x === y) continue;
     if (x < 0xd800 && y < 0xd800) return x - y;
-    return Buffer.compare(encodeName(a.slice(i)), encodeName(b.slice(i)));
+    // Compare whole characters: back up to the high half of a pair the two names share.
+    const from = i > 0 && (a.charCodeAt(i - 1) & 0xfc00) === 0xd800 ? i - 1 : i;
+    return Buffer.compare(encodeName(a.slice(from)), encodeName(b.slice(from)));
   }
   return a.length - b.length;
 }

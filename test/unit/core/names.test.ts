@@ -10,6 +10,7 @@ const PIECES = [
   'efbfbd', // U+FFFD itself, valid
   'c3a9', // é
   'f09f9880', // U+1F600 (a surrogate pair in UTF-16)
+  'f09f9881', // U+1F601: the same high surrogate, another low one
   'ee8080', // U+E000, above the surrogates
   '61', // a
   'eda080', // an encoded surrogate: invalid UTF-8
@@ -49,6 +50,7 @@ describe('names are bytes', () => {
     expect(sortNames(all.map((b) => decodeName(b))).map(encodeName)).toEqual(want);
     expect(compareNames('b', 'a')).toBeGreaterThan(0);
     expect(compareNames('\uE000', '😀')).toBeLessThan(0); // code units would say otherwise
+    expect(compareNames('😁', '😀')).toBeGreaterThan(0); // they differ in the low half of the pair
     expect(sortNames(['b', 'a', 'ab'])).toEqual(['a', 'ab', 'b']);
     expect(sortByName(all.map((b) => ({ name: decodeName(b) }))).map((it) => encodeName(it.name))).toEqual(want);
   });
