@@ -64,8 +64,8 @@ describe('names are bytes', () => {
     expect(filesByName(topLayer(t.root, 'bytes-read'))).toEqual({ check: 'AB' });
   });
 
-  test('COPY from the context: byte names copied, .dockerignore and `?` match them', async () => {
-    const ctx = ctxWith('FROM busybox\nCOPY c /c/\nCOPY c/? /q/\n', [
+  test('COPY and ADD from the context: byte names copied, .dockerignore and `?` match them', async () => {
+    const ctx = ctxWith('FROM busybox\nCOPY c /c/\nCOPY c/? /q/\nADD c/? /a/\n', [
       [Buffer.concat([Buffer.from('c/'), FF]), 'A'],
       [Buffer.concat([Buffer.from('c/'), FFFD]), 'B'],
       [Buffer.concat([Buffer.from('c/sub'), Buffer.of(0xfe), Buffer.from('/x')]), 'X'],
@@ -77,13 +77,14 @@ describe('names are bytes', () => {
     writeFileSync(join(ctx, '.dockerignore'), Buffer.concat([Buffer.from('c/ign*\nc/raw'), Buffer.of(0xfe), Buffer.from('\n')]));
     await ok(['--root', t.root, 'build', '-t', 'bytes-copy', ctx]);
     const { manifest } = imageOf(t.root, 'bytes-copy');
-    const [copied, matched] = (manifest.layers as Array<{ digest: string }>).slice(-2).map((l) => byteEntries(blob(t.root, l.digest)));
+    const [copied, matched, added] = (manifest.layers as Array<{ digest: string }>).slice(-3).map((l) => byteEntries(blob(t.root, l.digest)));
     expect(names(copied!)).toEqual([
       'c/', latin1('c/ln', FF), latin1('c/raw', Buffer.of(0xfd)), latin1('c/sub', Buffer.of(0xfe), '/'), latin1('c/sub', Buffer.of(0xfe), '/x'), latin1('c/', FFFD), latin1('c/', FF),
     ]);
     expect(filesByName(copied!)).toMatchObject({ [latin1('c/', FF)]: 'A', [latin1('c/', FFFD)]: 'B' });
     expect(copied!.find((e) => e.type === '2')!.linkname).toEqual(FF);
     expect(filesByName(matched!)).toEqual({ [latin1('q/', FFFD)]: 'B', [latin1('q/', FF)]: 'A' });
+    expect(filesByName(added!)).toEqual({ [latin1('a/', FFFD)]: 'B', [latin1('a/', FF)]: 'A' });
   });
 
   test('the COPY cache key tells \\xff from U+FFFD: same content under the other name is a miss', async () => {
