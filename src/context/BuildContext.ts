@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { decodeName } from '../core/names.ts';
 import { join, resolve } from 'node:path';
 import type { Digest } from '../core/digest.ts';
 import { isErrno, TsbuildError } from '../core/errors.ts';
@@ -59,7 +60,7 @@ export class BuildContext {
     if (opts.dockerignore !== false) {
       const file = opts.ignoreFile ?? join(dir, '.dockerignore');
       try {
-        patterns = parseDockerignore(await readFile(file, 'utf8'));
+        patterns = parseDockerignore(decodeName(await readFile(file))); // patterns may name bytes that are not UTF-8
       } catch (e) {
         if (!isErrno(e, 'ENOENT')) throw new TsbuildError('IO', `read ${file}: ${(e as Error).message}`, { cause: e });
       }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isErrno } from '../core/errors.ts';
+import { decodeName, encodeName } from '../core/names.ts';
 
 /** FileStat is the part of a stat that tells whether a file may have changed (as git's index). */
 export interface FileStat {
@@ -22,7 +23,7 @@ export const RACY_MS = 100;
 /**
  * The file is MAGIC, then the memos (a u32 count, then per memo the 32-byte selection
  * fingerprint and the 32-byte sources digest), then the entries (a u32 count, then per
- * entry: u16 key length, the key (UTF-8), size, mtimeMs, ctimeMs, ino, dev (float64 LE
+ * entry: u16 key length, the key (its name bytes, core/names.ts), size, mtimeMs, ctimeMs, ino, dev (float64 LE
  * each, as Node gives them) and the sha256 (32 raw bytes)). A load reads the memos only;
  * the entries are indexed (a Map from key to the record's offset in the file) on the first
  * lookup, which a build whose selections all hit a memo never makes. (The JSON form this
@@ -120,7 +121,7 @@ export class StatCache {
    * file can only give within RACY_MS, or a forged cache) drops every memo.
    */
   set(key: string, st: FileStat, hex: string, hashedAtMs: number): boolean {
-    if (Math.max(st.mtimeMs, st.ctimeMs) > hashedAtMs - RACY_MS || Buffer.byteLength(key) > MAX_KEY) {
+    if (Math.max(st.mtimeMs, st.ctimeMs) > hashedAtMs - RACY_MS || (key.length * 3 > MAX_KEY && encodeName(key).length > MAX_KEY)) {
       this.forget(key);
       return false;
     }
@@ -186,7 +187,7 @@ export class StatCache {
     // A loaded entry is copied as it is.
     for (const start of this.loadedIndex.values()) parts.push(this.buf.subarray(start, fieldsAt(this.buf, start) + FIELDS + HASH));
     for (const [key, f] of this.fresh) {
-      const k = Buffer.from(key);
+      const k = encodeName(key);
       const rec = Buffer.alloc(2 + k.length + FIELDS + HASH);
       rec.writeUInt16LE(k.length, 0);
       k.copy(rec, 2);
@@ -232,7 +233,7 @@ function decodeIndex(buf: Buffer, entriesAt: number): Map<string, number> | null
     const len = buf.readUInt16LE(pos);
     const off = pos + 2 + len;
     if (off + FIELDS + HASH > buf.length) return null;
-    index.set(buf.toString('utf8', pos + 2, off), pos);
+    index.set(decodeName(buf, pos + 2, off), pos);
     pos = off + FIELDS + HASH;
   }
   return pos === buf.length ? index : null;

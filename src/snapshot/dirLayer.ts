@@ -1,6 +1,7 @@
 import { lstat, lutimes, readdir, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DiffID } from '../core/digest.ts';
+import { osPath } from '../core/names.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
 import type { ContentStore } from '../store/types.ts';
 import { destroyOnAbort } from './destroyOnAbort.ts';
@@ -83,7 +84,7 @@ const SLASH = Buffer.from('/');
 /** removeKeepingParentTimes deletes p without touching its parent's mtime (which the tar already recorded). */
 async function removeKeepingParentTimes(p: string): Promise<void> {
   const parent = dirname(p);
-  const st = await lstat(parent);
-  await rm(p, { recursive: true, force: true });
-  await utimes(parent, st.atime, st.mtime);
+  const st = await lstat(osPath(parent));
+  await rm(osPath(p), { recursive: true, force: true });
+  await utimes(osPath(parent), st.atime, st.mtime);
 }

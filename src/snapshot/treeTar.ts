@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DiffID } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
+import { displayName, osPath, sortNames } from '../core/names.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
 import type { ContentStore } from '../store/types.ts';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarHeader } from './tarFormat.ts';
@@ -23,7 +24,7 @@ export interface TarTreeFile extends TarTreeMeta {
   readonly size: number;
 }
 
-/** TarTreeNode is one path of a layer described in memory (context/planCopy.ts makes them). */
+/** TarTreeNode is one path of a layer described in memory (context/planCopy.ts makes them); names, targets and sources are name strings (core/names.ts). */
 export type TarTreeNode =
   | { readonly kind: 'dir'; readonly meta: TarTreeMeta; readonly children: ReadonlyMap<string, TarTreeNode> }
   | { readonly kind: 'file'; readonly file: TarTreeFile }
@@ -96,7 +97,7 @@ class BatchWriter {
   constructor(private readonly out: Writable, private readonly epoch: number | undefined) {}
 
   async dir(node: TarTree, rel: string): Promise<void> {
-    const names = [...node.children.keys()].sort(byBytes);
+    const names = sortNames([...node.children.keys()]);
     for (const name of names) {
       if (++this.#n % YIELD_EVERY === 0) await yieldToLoop();
       if (this.#over) await this.settle(); // many headers in a row: bound what waits in out
@@ -139,14 +140,14 @@ class BatchWriter {
   /** body copies a file's content (and padding) into the batches. */
   async body(f: TarTreeFile): Promise<void> {
     if (f.size === 0) return;
-    const fd = openSync(f.source, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const fd = openSync(osPath(f.source), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       let pos = 0;
       while (pos < f.size) {
         if (this.#used === BATCH) await this.flush();
         const want = Math.min(BATCH - this.#used, f.size - pos);
         const got = readSync(fd, this.#buf, this.#used, want, pos);
-        if (got === 0) throw new TsbuildError('IO', `layer tar: ${f.source} changed size while being archived`);
+        if (got === 0) throw new TsbuildError('IO', `layer tar: ${displayName(f.source)} changed size while being archived`);
         this.#used += got;
         pos += got;
       }
@@ -220,8 +221,4 @@ function drained(out: Writable): Promise<void> {
     const onClose = () => done(out.errored ?? new TsbuildError('IO', 'layer tar: output closed early'));
     out.on('drain', onDrain); out.on('error', done); out.on('close', onClose);
   });
-}
-
-function byBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
