@@ -7,6 +7,7 @@ if ((node_major < 20)); then
   echo "setup-host: tsbuild needs Node.js >= 20 with npm (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
 fi
+# clang (with libc6-dev, a dependency) also builds test/helpers/escape.c, static, for the escape suite.
 pkgs=(runc busybox-static skopeo umoci docker-registry apache2-utils mmdebstrap tmux openssl xz-utils bzip2 zstd docker.io strace clang lld)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,8 +2,10 @@ import { mkdir, readFile, rename, writeFile, readdir, rm } from 'node:fs/promise
 import { join } from 'node:path';
 import { ignoreDamage, type OnDamage } from '../core/damage.ts';
 import { hexOf, isDigest, type Digest } from '../core/digest.ts';
-import { isErrno } from '../core/errors.ts';
+import { TsbuildError, isErrno } from '../core/errors.ts';
+import { parseCacheRecord } from './parseRecord.ts';
 import { tmpName } from '../store/atomicFile.ts';
+import { DIR_MODE, FILE_MODE } from '../store/permissions.ts';
 import type { CacheRecord } from './types.ts';
 
 const HEX_RE = /^[0-9a-f]{64}$/;
@@ -33,7 +35,11 @@ export class CacheStore {
     this.#onDamage = opts.onDamage ?? ignoreDamage;
   }
 
-  /** get returns the record for key, or undefined on a miss (a damaged record is removed and reported). */
+  /**
+   * get returns the record for key, or undefined on a miss. A damaged record (empty, not
+   * JSON, rejected by parseCacheRecord, or the record of another key) is removed and
+   * reported: the step runs again and writes it afresh.
+   */
   async get(key: Digest): Promise<CacheRecord | undefined> {
     const r = await this.#read(key);
     if (r.kind === 'damaged') {
@@ -46,10 +52,10 @@ export class CacheStore {
 
   /** put records rec atomically (last writer wins; records for one key are interchangeable). */
   async put(rec: CacheRecord): Promise<void> {
-    this.#dirs ??= Promise.all([mkdir(this.#dir, { recursive: true }), mkdir(this.#tmp, { recursive: true })]);
+    this.#dirs ??= Promise.all([mkdir(this.#dir, { recursive: true, mode: DIR_MODE }), mkdir(this.#tmp, { recursive: true, mode: DIR_MODE })]);
     await this.#dirs;
     const tmp = tmpName(this.#tmp, 'cache');
-    await writeFile(tmp, JSON.stringify(rec));
+    await writeFile(tmp, JSON.stringify(rec), { mode: FILE_MODE });
     await rename(tmp, join(this.#dir, hexOf(rec.key)));
   }
 
@@ -124,22 +130,14 @@ export class CacheStore {
     } catch {
       return { kind: 'damaged', problem: `not JSON (${text.length} bytes, cut or garbage)` };
     }
-    const problem = recordProblem(value, key);
-    return problem === undefined ? { kind: 'record', record: value as CacheRecord } : { kind: 'damaged', problem };
+    try {
+      const record = parseCacheRecord(value, { what: 'cache record' }, '');
+      if (record.key !== key) return { kind: 'damaged', problem: `holds the record of another key (${record.key})` };
+      return { kind: 'record', record };
+    } catch (e) {
+      if (!(e instanceof TsbuildError)) throw e;
+      // The report names the record already: keep what parseCacheRecord says is wrong.
+      return { kind: 'damaged', problem: e.message.replace(/^cache record: \.?/, '') };
+    }
   }
-}
-
-/** recordProblem says what makes value not a CacheRecord stored under key (undefined when it is one). */
-function recordProblem(value: unknown, key: Digest): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a record';
-  const r = value as Record<string, unknown>;
-  if (r.key !== key) return `holds the record of another key (${String(r.key).slice(0, 80)})`;
-  if (typeof r.created !== 'string' || Number.isNaN(Date.parse(r.created))) return 'no valid created time';
-  if (typeof r.createdBy !== 'string') return 'no created_by';
-  if (r.layer === null) return undefined;
-  const l = r.layer as Record<string, unknown> | undefined;
-  if (typeof l !== 'object' || l === undefined) return 'no layer';
-  if (typeof l.diffID !== 'string' || !isDigest(l.diffID) || typeof l.digest !== 'string' || !isDigest(l.digest)) return 'layer without a valid digest and DiffID';
-  if (typeof l.size !== 'number' || !Number.isSafeInteger(l.size) || l.size < 0 || typeof l.mediaType !== 'string') return 'layer without a valid size and media type';
-  return undefined;
 }

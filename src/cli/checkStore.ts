@@ -9,10 +9,10 @@ import { isIndexMediaType } from '../oci/mediaTypes.ts';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../oci/types.ts';
 import { checkSnapshots } from '../snapshot/checkSnapshots.ts';
 import { cleanupStaleTmp } from '../snapshot/mounts.ts';
-import { writeFileAtomic } from '../store/atomicFile.ts';
+import { SIBLING_TMP, writeFileAtomic } from '../store/atomicFile.ts';
+import { isAlive } from '../store/liveness.ts';
 import { openStore } from '../store/openStore.ts';
 import type { LocalStore } from '../store/types.ts';
-import { isOwnerAlive } from '../sys/proc.ts';
 
 /** CheckStoreOptions tune checkStore. */
 export interface CheckStoreOptions {
@@ -51,13 +51,13 @@ export async function checkStore(root: string, opts: CheckStoreOptions): Promise
     else opts.onDamage({ what, problem, action: opts.repair ? done : `would be ${done}`, fixed: opts.repair });
   };
   for (const name of await cleanupStaleTmp(store.dirs.tmp, { dryRun: !opts.repair })) report(`tmp/${name}`, 'left by a process that is gone', 'removed');
-  await staleCacheTemps(store.dirs.cache, opts.repair, report);
+  await staleCacheTemps(store.dirs.cache, store.dirs.tmp, opts.repair, report);
   await checkLayout(store, opts.repair, report);
   const indexProblem = await store.tags.check(opts.repair, opts.onDamage);
   const sound = await checkBlobs(store, opts.repair, report);
   const layers = new Map<DiffID, Digest>();
   const images = indexProblem !== undefined && !opts.repair ? 0 : await checkImages(store, sound, layers, opts.repair, report);
-  const cache = new CacheStore(store.dirs.root);
+  const cache = new CacheStore(store.dirs.root, { onDamage: opts.onDamage });
   const records = await cache.check({
     repair: opts.repair,
     onDamage: opts.onDamage,
@@ -87,16 +87,17 @@ export async function checkStore(root: string, opts: CheckStoreOptions): Promise
 type Report = (what: string, problem: string, done: string, repairable?: boolean) => void;
 
 /**
- * staleCacheTemps: files `NAME.<pid>.<x>.tmp` in cache/, cache/compressed/ and
- * cache/blobsources/ whose writer is gone (the staging of the stat cache, the compressed
- * layer records and the blob source records, which write next to their file).
+ * staleCacheTemps: files `NAME.<owner id>.<x>.tmp` (siblingTmpName) in cache/,
+ * cache/compressed/ and cache/blobsources/ whose writer is gone by its liveness socket
+ * (store/liveness.ts): the staging of the stat cache, the compressed layer records and
+ * the blob source records, which write next to their file.
  */
-async function staleCacheTemps(cacheDir: string, repair: boolean, report: Report): Promise<void> {
+async function staleCacheTemps(cacheDir: string, tmpDir: string, repair: boolean, report: Report): Promise<void> {
   for (const sub of ['', 'compressed', 'blobsources']) {
     const dir = join(cacheDir, sub);
     for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const m = /\.(\d+)\.[0-9a-z]+\.tmp$/.exec(name);
-      if (!m || (await isOwnerAlive(m[1]!))) continue;
+      const m = SIBLING_TMP.exec(name);
+      if (!m || (await isAlive(tmpDir, m[1]!))) continue;
       if (repair) await rm(join(dir, name), { force: true });
       report(join('cache', sub, name), 'left by a process that is gone', 'removed');
     }

@@ -49,7 +49,7 @@ export async function syncLater(path: string, done: readonly string[]): Promise<
  * Modules are imported here, lazily, so `tsbuild --help` loads none of them.
  */
 export async function openBuilder(ctx: CliContext, opts: { events: EventSink; runtime: string }): Promise<Builder> {
-  const [{ openStore }, { OverlaySnapshotter }, { selectBuildExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts, cleanupStaleTmp }] = await Promise.all([
+  const [{ openStore }, { OverlaySnapshotter }, { selectExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts, cleanupStaleTmp }] = await Promise.all([
     import('../store/openStore.ts'),
     import('../snapshot/OverlaySnapshotter.ts'),
     import('../executor/selectExecutor.ts'),
@@ -71,7 +71,7 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   await cleanupStaleTmp(store.dirs.tmp);
   const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content, volatileMounts: true, onDamage, ...(store.deferred ? { deferred: store.deferred } : {}) });
   const { lazyExecutor } = await import('../solver/lazyExecutor.ts');
-  const executor = lazyExecutor(() => selectBuildExecutor(opts.runtime as 'auto' | 'runc' | 'unshare'));
+  const executor = lazyExecutor(() => selectExecutor({ job: 'build', runtime: opts.runtime as 'auto' | 'runc' | 'unshare' }));
   const cache = new CacheStore(store.dirs.root, { onDamage });
   return {
     defaultJobs: availableParallelism(),
@@ -123,6 +123,8 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
       tmpDir: store.dirs.tmp,
       now: () => new Date(),
     }, req.options);
+    // A signal that came while the last step ended stops the build before the image is tagged.
+    req.options.signal?.throwIfAborted();
     const { imageId, manifestDesc } = await finalizeImage(store, result, req.tags, req.options.sourceDateEpoch);
     opts.events.emit({ type: 'build.done', imageId, tags: req.tags, ms: Date.now() - t0, at: Date.now() });
     return { imageId, manifestDesc, result };

@@ -5,7 +5,7 @@ import { ignoreDamage, type OnDamage } from '../core/damage.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { writeFileAtomic } from '../store/atomicFile.ts';
 import type { LocalStore } from '../store/types.ts';
-import { isAlive } from './liveness.ts';
+import { isAlive } from '../store/liveness.ts';
 import { VALID_NAME, randomName } from './names.ts';
 import type { ContainerRecord, ContainerState, ContainerView } from './types.ts';
 
@@ -107,11 +107,11 @@ export class ContainerStore {
   /**
    * claim makes the calling process the container's supervisor: under the lock,
    * a container some other live process supervises throws CONTAINER_RUNNING;
-   * otherwise the status becomes `running` with owner's pid and start time (the
+   * otherwise the status becomes `running` with owner's liveness id, pid and start time (the
    * rest of the state is kept until the process has started). Returns the state
    * it had, to put back if starting fails early.
    */
-  async claim(id: string, owner: { pid: number; pidStart?: number }): Promise<ContainerState> {
+  async claim(id: string, owner: { owner: string; pid: number; pidStart?: number }): Promise<ContainerState> {
     return this.#store.withLock(LOCK, async () => {
       const rec = await this.#read(id);
       if (!rec) throw new TsbuildError('CONTAINER_NOT_FOUND', `No such container: ${id}`);
@@ -119,7 +119,7 @@ export class ContainerStore {
         throw new TsbuildError('CONTAINER_RUNNING', `container ${rec.name} is already running`);
       }
       const prev = structuredClone(rec.state);
-      rec.state = { ...rec.state, status: 'running', pid: owner.pid };
+      rec.state = { ...rec.state, status: 'running', owner: owner.owner, pid: owner.pid };
       if (owner.pidStart !== undefined) rec.state.pidStart = owner.pidStart;
       else delete rec.state.pidStart;
       await this.#write(rec);
@@ -153,7 +153,7 @@ export class ContainerStore {
    */
   async view(r: ContainerRecord): Promise<ContainerView> {
     const v: ContainerView = { ...r, state: { ...r.state }, dir: this.dirOf(r.id) };
-    if (r.state.status === 'running' && !(r.state.pid !== undefined && (await isAlive(r.state.pid, r.state.pidStart)))) {
+    if (r.state.status === 'running' && !(r.state.owner !== undefined && (await isAlive(this.#store.dirs.tmp, r.state.owner)))) {
       v.state.status = 'exited';
       v.state.exitCode ??= 255;
     }

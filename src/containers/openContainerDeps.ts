@@ -1,4 +1,4 @@
-import { selectExecutor, type ExecutorPreference } from '../executor/selectExecutor.ts';
+import { selectExecutor } from '../executor/selectExecutor.ts';
 import { OverlaySnapshotter } from '../snapshot/OverlaySnapshotter.ts';
 import { openStore } from '../store/openStore.ts';
 import { ContainerStore } from './ContainerStore.ts';
@@ -7,9 +7,10 @@ import type { ContainerDeps } from './deps.ts';
 /**
  * openContainerDeps wires the concrete store, snapshotter and (when runtime is
  * given, for commands that start containers) executor for the container
- * commands: the same store and snapshots the builder uses.
+ * commands: the same store and snapshots the builder uses. Containers are
+ * attached to our stdio, so their executor is runc (selectExecutor).
  */
-export async function openContainerDeps(root: string, runtime?: ExecutorPreference): Promise<ContainerDeps> {
+export async function openContainerDeps(root: string, runtime?: 'auto' | 'runc'): Promise<ContainerDeps> {
   const store = await openStore(root);
   const deps: ContainerDeps = {
     store,
@@ -17,6 +18,6 @@ export async function openContainerDeps(root: string, runtime?: ExecutorPreferen
     snapshotter: new OverlaySnapshotter({ root: store.dirs.root, store: store.content }),
     now: () => new Date(),
   };
-  if (runtime !== undefined) deps.executor = await selectExecutor(runtime);
+  if (runtime !== undefined) deps.executor = await selectExecutor({ job: 'run', runtime });
   return deps;
 }

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isErrno } from '../core/errors.ts';
+import { decodeName, encodeName } from '../core/names.ts';
 
 /** FileStat is the part of a stat that tells whether a file may have changed (as git's index). */
 export interface FileStat {
@@ -20,6 +21,16 @@ export interface FileStat {
  * system with coarser timestamps the window grows by their granularity (see isRacy).
  */
 export const RACY_MS = 100;
+
+/** StatCacheOptions tune StatCache.load. */
+export interface StatCacheOptions {
+  /**
+   * tmpName names save's staging file next to the cache file. In a store it carries the
+   * writer's liveness id (store/atomicFile.ts siblingTmpName), so that `tsbuild fsck`
+   * removes a dead writer's leftover; by default it is `<file>.<random>.tmp`.
+   */
+  tmpName?: (file: string) => string;
+}
 
 /**
  * granularityMs is how coarse a file system may have made timestamp t, judged from t itself:
@@ -48,7 +59,7 @@ export function isRacy(st: Pick<FileStat, 'mtimeMs' | 'ctimeMs'>, hashedAtMs: nu
 /**
  * The file is MAGIC, then the memos (a u32 count, then per memo the 32-byte selection
  * fingerprint and the 32-byte sources digest), then the entries (a u32 count, then per
- * entry: u16 key length, the key (UTF-8), size, mtimeMs, ctimeMs, ino, dev (float64 LE
+ * entry: u16 key length, the key (its name bytes, core/names.ts), size, mtimeMs, ctimeMs, ino, dev (float64 LE
  * each, as Node gives them) and the sha256 (32 raw bytes)). Each of the two parts (MAGIC
  * and the memos; the entries) ends with the sha256 of its bytes: a file torn by a crash
  * (zeros or old blocks where its data should be) is discarded, never trusted. A load reads the memos only;
@@ -104,8 +115,17 @@ export class StatCache {
     return new StatCache(undefined, Buffer.alloc(0), 0, new Map());
   }
 
+  /** Names save's staging file next to path (see StatCacheOptions). */
+  private tmpName: (file: string) => string = (file) => `${file}.${randomBytes(6).toString('hex')}.tmp`;
+
   /** load reads the cache file at path; a missing, foreign or truncated file gives an empty cache. */
-  static async load(path: string): Promise<StatCache> {
+  static async load(path: string, opts: StatCacheOptions = {}): Promise<StatCache> {
+    const c = await StatCache.#read(path);
+    if (opts.tmpName) c.tmpName = opts.tmpName;
+    return c;
+  }
+
+  static async #read(path: string): Promise<StatCache> {
     let buf: Buffer;
     try {
       // One synchronous read: the file is small (~1.5 MB for 20,000 files) and needed at once.
@@ -164,7 +184,7 @@ export class StatCache {
    * file can only give within RACY_MS, or a forged cache) drops every memo.
    */
   set(key: string, st: FileStat, hex: string, hashedAtMs: number): boolean {
-    if (isRacy(st, hashedAtMs) || Buffer.byteLength(key) > MAX_KEY) {
+    if (isRacy(st, hashedAtMs) || (key.length * 3 > MAX_KEY && encodeName(key).length > MAX_KEY)) {
       this.forget(key);
       return false;
     }
@@ -202,9 +222,10 @@ export class StatCache {
   /** save writes the cache atomically (temp file + rename) when it changed. */
   async save(): Promise<void> {
     if (this.path === undefined || !this.dirty) return;
-    await mkdir(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, this.encode());
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const tmp = this.tmpName(this.path);
+    // Private, as every file of the store (docs/STORE.md).
+    await writeFile(tmp, this.encode(), { mode: 0o600 });
     await rename(tmp, this.path);
     this.dirty = false;
   }
@@ -230,7 +251,7 @@ export class StatCache {
     // A loaded entry is copied as it is.
     for (const start of this.loadedIndex.values()) parts.push(this.buf.subarray(start, fieldsAt(this.buf, start) + FIELDS + HASH));
     for (const [key, f] of this.fresh) {
-      const k = Buffer.from(key);
+      const k = encodeName(key);
       const rec = Buffer.alloc(2 + k.length + FIELDS + HASH);
       rec.writeUInt16LE(k.length, 0);
       k.copy(rec, 2);
@@ -290,7 +311,7 @@ function decodeIndex(buf: Buffer, entriesAt: number): Map<string, number> | null
     const len = buf.readUInt16LE(pos);
     const off = pos + 2 + len;
     if (off + FIELDS + HASH > end) return null;
-    index.set(buf.toString('utf8', pos + 2, off), pos);
+    index.set(decodeName(buf, pos + 2, off), pos);
     pos = off + FIELDS + HASH;
   }
   return pos === end ? index : null;

@@ -9,8 +9,8 @@ import type { Selection, SelectedSource } from './types.ts';
 export interface AddIntoOptions extends CopyIntoOptions {
   /**
    * Extract local tar archives (plain, gzip, bzip2, xz, zstd; told by content, not name) into
-   * the destination directory. Default true, as ADD does for local files; pass false for
-   * `ADD --unpack=false`, and for URL sources unless `--unpack=true`.
+   * the destination directory. Default true, as ADD does for local files; false copies every
+   * source as copyInto does (the engine calls copyInto itself for `ADD --unpack=false`).
    */
   unpack?: boolean;
 }

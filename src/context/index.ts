@@ -14,7 +14,7 @@
  *   await addInto(sel, layerDir, dest, opts)          // local tar archives extracted, the rest as COPY
  *   const f = await fetchUrl(url, { tmpDir, checksum })  // ADD <url>: sha256-verified download, mode 0600
  *   const key = await sourcesDigest(f.selection, { chown, chmod }, () => hexOf(f.digest))
- *   await addInto(f.selection, layerDir, dest, { ...opts, unpack: false }); await f.cleanup()
+ *   await copyInto(f.selection, layerDir, dest, opts); await f.cleanup()   // addInto for ADD --unpack=true
  * See docs/CONTEXT.md for the Docker/BuildKit behaviours followed, and where we differ.
  */
 export { addInto, type AddIntoOptions, type AddResult } from './add.ts';

@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'PARSE_HEREDOC'
   | 'PARSE_JSON'
   | 'PARSE_FLAG'
+  | 'PARSE_ENCODING'
   | 'UNKNOWN_INSTRUCTION'
   | 'EXPANSION'
   | 'BAD_DIGEST'
@@ -23,6 +24,7 @@ export type ErrorCode =
   | 'COPY_OUTSIDE_CONTEXT'
   | 'UNSAFE_PATH'
   | 'BAD_ARCHIVE'
+  | 'BAD_CACHE'
   | 'RUN_FAILED'
   | 'RUNTIME'
   | 'MOUNT'
@@ -34,6 +36,7 @@ export type ErrorCode =
   | 'REGISTRY'
   | 'REGISTRY_UNAUTHORIZED'
   | 'USAGE'
+  | 'NOT_ALLOWED'
   | 'IO'
   | 'INTERRUPTED'
   | 'INTERNAL';

@@ -1,58 +1,40 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TsbuildError } from '../core/errors.ts';
-import { findHostTools, killPidNamespace, unshareRun, type HostTools } from '../sys/unshare.ts';
+import { launchServerAvailable, warmLaunchServer } from '../sys/launchServer.ts';
 import { writeContainerFiles } from './containerFiles.ts';
 import { makeDevDir } from './devDir.ts';
-import { findExecutable, withHome } from './processEnv.ts';
-import { coveringMount, ensureCwd, ensureMountPoint, mountPointKind, prepareMountPoints } from './mountPoints.ts';
-import { allMounts, MASKED_PATHS, READONLY_PATHS, type RuntimeMount } from './runtimeSpec.ts';
-import { fstab, unshareArgv, type FstabEntry } from './unshareSetup.ts';
+import { containerSecurity } from './security.ts';
 import { launchRun } from './launchRun.ts';
-import { launchServerAvailable, warmLaunchServer } from '../sys/launchServer.ts';
-import type { Writable } from 'node:stream';
+import { coveringMount, ensureCwd, ensureMountPoint, mountPointKind, prepareMountPoints } from './mountPoints.ts';
+import { findExecutable, withHome } from './processEnv.ts';
+import { allMounts, type RuntimeMount } from './runtimeSpec.ts';
 import type { Executor, ExitStatus, RunSpec } from './types.ts';
-import { ABORTED, waitOrAbort } from './waitOrAbort.ts';
-
-/** UnshareExecutorOptions configures UnshareExecutor. */
-export interface UnshareExecutorOptions {
-  /** Host binaries to use instead of the ones found in /usr/bin, /usr/sbin, /bin, /sbin. */
-  tools?: HostTools;
-  /**
-   * How the container is started: `perl` through the long-lived launch server (one
-   * fork of a small perl, no exec before the command), `chain` through the util-linux
-   * exec chain, `auto` (the default) perl where it is there. Runs with inherited or
-   * streamed stdin, or inherited stdout/stderr, always take the chain: the launch
-   * server reaches a container only through its FIFOs.
-   */
-  launcher?: 'auto' | 'perl' | 'chain';
-}
+import type { FstabEntry } from './unshareSetup.ts';
+import { ABORTED } from './waitOrAbort.ts';
 
 /**
- * UnshareExecutor is the fallback for hosts without an OCI runtime: util-linux
- * `unshare` makes the namespaces, the host's `mount` sets up /proc, /dev, /sys and the
- * binds inside them, `setpriv` and a second `unshare` switch root and identity.
- * No cgroups, no device cgroup (the rootfs is mounted nodev instead), no seccomp;
- * see docs/EXECUTOR.md for what differs from runc.
+ * UnshareExecutor runs build steps without an OCI runtime: the long-lived perl launch
+ * server (src/sys/perlServer.ts) forks each container's init, which unshares the
+ * namespaces, makes the mounts with mount(2), switches root with pivot_root (the old
+ * root detached, as runc does), drops capabilities, installs the seccomp filter, switches
+ * identity and execs the command (docs/EXECUTOR.md: the security modes).
+ * Its runs are detached: stdin ignored, output to streams (through FIFOs); runs attached
+ * to our stdin, output or terminal are runc's (selectExecutor). No cgroups, no device
+ * cgroup (the rootfs is mounted nodev instead); see docs/EXECUTOR.md.
  */
 export class UnshareExecutor implements Executor {
   readonly name = 'unshare' as const;
-  #tools: Promise<HostTools> | undefined;
-  readonly #launcher: 'auto' | 'perl' | 'chain';
-
-  constructor(opts: UnshareExecutorOptions = {}) {
-    if (opts.tools) this.#tools = Promise.resolve(opts.tools);
-    this.#launcher = opts.launcher ?? 'auto';
-  }
 
   /** run has RuncExecutor.run's contract: exit status, createdStubs, RUNTIME errors, ABORTED after an abort. */
   async run(spec: RunSpec): Promise<ExitStatus> {
-    if (spec.process.terminal && (spec.stdin !== 'inherit' || spec.stdout !== 'inherit' || spec.stderr !== 'inherit')) {
-      throw new TsbuildError('RUNTIME', 'a terminal needs inherited stdin, stdout and stderr', { hint: 'run -t only from a terminal' });
+    if (spec.process.terminal || (spec.stdin !== undefined && spec.stdin !== 'ignore') || spec.stdout === 'inherit' || spec.stderr === 'inherit') {
+      throw new TsbuildError('RUNTIME', 'the unshare executor runs detached steps only (stdin ignored, output to streams)', { hint: 'use --runtime runc' });
     }
     if (spec.signal?.aborted) return { ...ABORTED };
-    const perl = this.#usePerl(spec);
-    const tools = perl ? undefined : await this.#hostTools();
+    if (!launchServerAvailable()) {
+      throw new TsbuildError('RUNTIME', 'the unshare executor needs /usr/bin/perl, and it is missing or not working', { hint: 'install perl-base, or use --runtime runc' });
+    }
     try {
       // Small local writes are synchronous: cheaper than thread-pool round trips on every step.
       mkdirSync(spec.stateDir, { recursive: true });
@@ -67,64 +49,30 @@ export class UnshareExecutor implements Executor {
       const root = join(spec.stateDir, 'root');
       mkdirSync(root);
       const entries = await fstabEntries(spec, mounts, targets, root);
-      let status: ExitStatus;
-      if (!tools) {
-        status = await launchRun({
-          id: spec.id, stateDir: spec.stateDir, root, hostname, network: spec.network, env, cwd: spec.process.cwd, args: spec.process.args,
-          uid: spec.process.uid, gid: spec.process.gid, additionalGids: spec.process.additionalGids ?? [], entries,
-          stdout: spec.stdout as Writable, stderr: spec.stderr as Writable, signal: spec.signal,
-        });
-      } else {
-        status = await this.#chainRun(spec, tools, { root, hostname, env, entries });
-      }
-      if (status.exitCode === 125 && existsSync(join(spec.stateDir, 'setup.failed'))) {
-        const err = existsSync(join(spec.stateDir, 'setup.err')) ? readFileSync(join(spec.stateDir, 'setup.err'), 'utf8') : '';
-        throw new TsbuildError('RUNTIME', `unshare ${spec.id}: container setup failed: ${err.trim().split('\n').pop() ?? 'unknown error'}`);
-      }
+      const status = await launchRun({
+        id: spec.id, stateDir: spec.stateDir, root, hostname, network: spec.network, security: spec.security ?? 'sandbox', env, cwd: spec.process.cwd, args: spec.process.args,
+        uid: spec.process.uid, gid: spec.process.gid, additionalGids: spec.process.additionalGids ?? [], entries,
+        stdout: spec.stdout, stderr: spec.stderr, signal: spec.signal,
+      });
+      const setupError = status.exitCode === 125 ? readSetupError(spec.stateDir) : '';
+      if (setupError) throw new TsbuildError('RUNTIME', `unshare ${spec.id}: container setup failed: ${setupError}`);
       return { ...status, createdStubs };
     } finally {
       if (!spec.keepStateDir) rmSync(spec.stateDir, { recursive: true, force: true });
     }
   }
 
-  /** warm starts the perl server (shared with the mount calls) unless the chain is asked for. */
+  /** warm starts the perl server (shared with the mount calls). */
   warm(): void {
-    if (this.#launcher !== 'chain') warmLaunchServer();
+    warmLaunchServer();
   }
+}
 
-  /** usePerl decides the launcher for this run (see UnshareExecutorOptions.launcher). */
-  #usePerl(spec: RunSpec): boolean {
-    if (this.#launcher === 'chain') return false;
-    const streams = spec.stdout !== 'inherit' && spec.stderr !== 'inherit' && (spec.stdin === undefined || spec.stdin === 'ignore') && !spec.process.terminal;
-    if (!streams) return false;
-    if (launchServerAvailable()) return true;
-    if (this.#launcher === 'perl') throw new TsbuildError('RUNTIME', 'unshare executor: the perl launch server is not available', { hint: 'install perl-base' });
-    return false;
-  }
-
-  /** chainRun starts the container through the util-linux exec chain (unshareArgv). */
-  async #chainRun(spec: RunSpec, tools: HostTools, p: { root: string; hostname: string; env: string[]; entries: FstabEntry[] }): Promise<ExitStatus> {
-    const { root, hostname, env, entries } = p;
-    writeFileSync(join(spec.stateDir, 'fstab'), fstab(entries));
-    const argv = unshareArgv(tools, {
-      stateDir: spec.stateDir, root, hostname, network: spec.network, env, cwd: spec.process.cwd, args: spec.process.args,
-      uid: spec.process.uid, gid: spec.process.gid, additionalGids: spec.process.additionalGids ?? [],
-    });
-    const child = unshareRun(argv, { stdin: spec.stdin, stdout: spec.stdout, stderr: spec.stderr });
-    // Killing the pid namespace's init kills all of it; before unshare has forked, kill unshare itself
-    // (its --kill-child takes along a child forked meanwhile).
-    return waitOrAbort(child, spec.signal, async () => {
-      if ((await killPidNamespace(child.pid)) === 0) child.kill('SIGKILL');
-    });
-  }
-
-  #hostTools(): Promise<HostTools> {
-    this.#tools ??= findHostTools().then(({ tools, missing }) => {
-      if (tools) return tools;
-      throw new TsbuildError('RUNTIME', `unshare executor: host tools not found: ${missing.join(', ')}`, { hint: 'install util-linux and coreutils' });
-    });
-    return this.#tools;
-  }
+/** readSetupError is the last line the container's setup wrote to stateDir/setup.err ('' when none: the command's own 125). */
+function readSetupError(stateDir: string): string {
+  const p = join(stateDir, 'setup.err');
+  const text = existsSync(p) ? readFileSync(p, 'utf8').trim() : '';
+  return text.split('\n').pop() ?? '';
 }
 
 /**
@@ -137,7 +85,9 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
   const nSystem = mounts.length - (spec.mounts?.length ?? 0);
   const inRoot = (hostPath: string) => join(root, relative(spec.rootfs, hostPath));
   const devDir = join(spec.stateDir, 'dev');
-  const out: FstabEntry[] = [{ source: spec.rootfs, target: root, type: 'none', options: ['bind', 'nodev'] }];
+  const sec = containerSecurity(spec.security);
+  // Insecure mode allows every device, as BuildKit's device cgroup rule does.
+  const out: FstabEntry[] = [{ source: spec.rootfs, target: root, type: 'none', options: sec.privileged ? ['bind'] : ['bind', 'nodev'] }];
   let devTarget = '';
   for (let i = 0; i < mounts.length; i++) {
     const m = mounts[i]!;
@@ -145,7 +95,8 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     if (i < nSystem && m.destination === '/dev' && target) {
       devTarget = inRoot(target);
       out.push({ source: devDir, target: devTarget, type: 'none', options: ['bind', 'nosuid', 'noexec', 'nodev'] });
-      out.push(...makeDevDir(devDir).map((n) => ({ source: `/dev/${n}`, target: `${devTarget}/${n}`, type: 'none', options: ['bind'] })));
+      const extra = sec.devices.map((d) => d.path.slice('/dev/'.length));
+      out.push(...makeDevDir(devDir, extra).map((n) => ({ source: `/dev/${n}`, target: `${devTarget}/${n}`, type: 'none', options: ['bind'] })));
       continue;
     }
     const options = i < nSystem ? m.options : withNodev(m.options);
@@ -163,7 +114,7 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     const { path } = await ensureMountPoint(devDir, sub, await mountPointKind(m));
     out.push({ source: m.source, target: join(devTarget, relative(devDir, path)), type: m.type === 'bind' ? 'none' : m.type, options });
   }
-  return [...out, ...hiddenPaths(join(root, 'proc'), join(root, 'sys'))];
+  return [...out, ...hiddenPaths(join(root, 'proc'), join(root, 'sys'), sec.maskedPaths, sec.readonlyPaths)];
 }
 
 /** withNodev adds nodev to a run's own mounts unless they ask for dev explicitly. */
@@ -172,17 +123,17 @@ function withNodev(options: string[]): string[] {
 }
 
 /** hiddenPaths masks (empty ro tmpfs over dirs, /dev/null over files) and write-protects Docker's paths that this kernel has. */
-function hiddenPaths(proc: string, sys: string): FstabEntry[] {
+function hiddenPaths(proc: string, sys: string, masked: readonly string[], readonly: readonly string[]): FstabEntry[] {
   const inside = (p: string) => (p.startsWith('/proc/') ? join(proc, p.slice(6)) : join(sys, p.slice(5)));
   const out: FstabEntry[] = [];
-  for (const p of MASKED_PATHS) {
+  for (const p of masked) {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) continue;
     out.push(st.isDirectory()
       ? { source: 'tmpfs', target: inside(p), type: 'tmpfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] }
       : { source: '/dev/null', target: inside(p), type: 'none', options: ['bind'] });
   }
-  for (const p of READONLY_PATHS) {
+  for (const p of readonly) {
     if (existsSync(p)) out.push({ source: inside(p), target: inside(p), type: 'none', options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] });
   }
   return out;

@@ -1,5 +1,6 @@
 export * from './types.ts';
 export { parseBuildfile } from './parseBuildfile.ts';
+export { decodeBuildfile } from './decodeBuildfile.ts';
 export { parseTree, type TreeResult } from './parseTree.ts';
 export { toInstructions, toInstruction, KEYWORDS } from './toInstructions.ts';
 export type { Node, NodeItem, NodeFlag, Tree } from './node.ts';

@@ -1,4 +1,5 @@
-import { parseError } from './errors.ts';
+import { TsbuildError } from '../core/errors.ts';
+import { parseError, rangeAt } from './errors.ts';
 
 /** MAX_LINE_BYTES is the reference's limit on one physical line (bytes of UTF-8, newline excluded). */
 export const MAX_LINE_BYTES = 65535;
@@ -31,7 +32,8 @@ function trimNewline(s: string): string {
 /**
  * splitLines splits a Buildfile into physical lines: after each `\n`; the
  * last line may lack one; an empty file has none. Every physical line counts
- * for numbering, whatever later happens to it.
+ * for numbering, whatever later happens to it. A NUL character is refused
+ * (PARSE_ENCODING at its line and column): the reference would keep it.
  */
 export function splitLines(src: string, file: string): PhysicalLine[] {
   const out: PhysicalLine[] = [];
@@ -43,6 +45,13 @@ export function splitLines(src: string, file: string): PhysicalLine[] {
     if (out.length === 0 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
     const text = trimNewline(raw);
     const no = out.length + 1;
+    const nul = raw.indexOf('\0');
+    if (nul >= 0) {
+      throw new TsbuildError('PARSE_ENCODING', 'the file contains a NUL byte, which a text file does not have', {
+        range: rangeAt(file, { line: no, col: nul + 1 }),
+        hint: 'remove it, or check that this is the Buildfile and not a binary file',
+      });
+    }
     if (text.length > MAX_LINE_BYTES / 3 && utf8Length(text) > MAX_LINE_BYTES) {
       throw parseError('PARSE_SYNTAX', `dockerfile line greater than max allowed size of ${MAX_LINE_BYTES}`, file, { line: no, col: 1 });
     }

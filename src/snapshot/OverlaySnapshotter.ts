@@ -6,6 +6,7 @@ import { hexOf, type DiffID } from '../core/digest.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { tmpName } from '../store/atomicFile.ts';
 import { bootId, type DeferredSync } from '../store/deferredSync.ts';
+import { DIR_MODE, FILE_MODE } from '../store/permissions.ts';
 import { syncFsLater } from '../sys/mount.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CommitDirOptions, LayerAdopter } from './dirLayer.ts';
@@ -132,7 +133,8 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   async #extract(diffID: DiffID, open: () => Readable): Promise<void> {
     if (await this.has(diffID)) return;
     const stage = tmpName(this.tmpDir, 'extract');
-    await mkdir(join(stage, 'fs'), { recursive: true });
+    await mkdir(stage, { mode: DIR_MODE });
+    await mkdir(join(stage, 'fs'));
     try {
       const { applyLayer } = await import('./applyLayer.ts');
       const got = await applyLayer(open(), join(stage, 'fs'), { whiteouts: 'overlay' });
@@ -148,7 +150,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
    * fine. A damaged snapshot in the way is removed by has(), and the rename tried again.
    */
   async #install(stage: string, diffID: DiffID): Promise<void> {
-    await Promise.all([writeFile(join(stage, DIFFID_FILE), `${diffID}\n`), writeFile(join(stage, UNSYNCED_FILE), `${bootId()}\n`)]);
+    await Promise.all([writeFile(join(stage, DIFFID_FILE), `${diffID}\n`, { mode: FILE_MODE }), writeFile(join(stage, UNSYNCED_FILE), `${bootId()}\n`, { mode: FILE_MODE })]);
     const dir = join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID));
     for (let attempt = 0; ; attempt++) {
       try {
@@ -175,7 +177,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
       return;
     }
     const stage = tmpName(this.tmpDir, 'snap');
-    await mkdir(stage);
+    await mkdir(stage, { mode: DIR_MODE });
     try {
       await rename(dir, join(stage, 'fs'));
       await this.#install(stage, layer.diffID);
@@ -218,7 +220,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     for (const p of parents) {
       if (!(await this.has(p))) throw new TsbuildError('INTERNAL', `prepare ${dir}: parent layer ${p} is not extracted`);
     }
-    await mkdir(dir);
+    await mkdir(dir, { mode: DIR_MODE });
     for (const d of ['upper', 'work', 'merged']) await mkdir(join(dir, d));
     return this.#active(await realpath(dir), parents, true);
   }
@@ -235,6 +237,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
       fresh,
       volatile: this.#volatile,
       snapshotsDir: this.snapshotsDir,
+      tmpDir: this.tmpDir,
       lowerdirs: [...parents].reverse().map((p) => OverlaySnapshotter.lowerdir(p)),
       commit: (upper, opts) => commitDirLazily(this.#store, upper, { ...opts, adopt: this }),
     });

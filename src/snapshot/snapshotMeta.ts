@@ -38,10 +38,10 @@ export async function checkSnapshotDir(dir: string, name: string): Promise<Snaps
   const id = recorded.trim();
   if (id === '') return { kind: 'damaged', problem: `${DIFFID_FILE} file is empty` };
   if (!isDigest(id)) return { kind: 'damaged', problem: `${DIFFID_FILE} file holds no DiffID (${JSON.stringify(id.slice(0, 24))}…)` };
-  if (!hexOf(id as DiffID).startsWith(name)) return { kind: 'damaged', problem: `${DIFFID_FILE} file names another layer (${id})` };
+  if (!hexOf(id as string as DiffID).startsWith(name)) return { kind: 'damaged', problem: `${DIFFID_FILE} file names another layer (${id})` };
   if (!fs?.isDirectory()) return { kind: 'damaged', problem: 'no fs/ directory' };
   if (unsynced !== undefined && unsynced.trim() !== bootId()) return { kind: 'damaged', problem: 'written before an OS crash that came before it was synced' };
-  return { kind: 'sound', diffID: id as DiffID };
+  return { kind: 'sound', diffID: id as string as DiffID };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { TarTree, TreeTarOptions } from '../snapshot/treeTar.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CacheStore } from '../cache/CacheStore.ts';
 import type { CacheRecord } from '../cache/types.ts';
+import type { Entitlement } from './entitlements.ts';
 
 /** ResolvedImage is a base image as the solver needs it. */
 export interface ResolvedImage {
@@ -58,6 +59,7 @@ export interface CopyOptions {
   /** --chown was given (ADD keeps an archive's own owners otherwise). */
   chownGiven?: boolean;
   chmod?: string;
+  /** ADD's rules: local tar archives are extracted. False for COPY and for `ADD --unpack=false`. */
   add: boolean;
   /** The image's extracted layers, topmost first; empty for COPY --link (the layer stands alone). */
   lowerDirs: string[];
@@ -125,6 +127,8 @@ export interface BuildOptions {
   target?: string;
   noCache: boolean;
   network: 'host' | 'none';
+  /** What --allow grants (RUN --security=insecure needs security.insecure); none when absent. */
+  entitlements?: ReadonlySet<Entitlement>;
   jobs: number;
   /** SOURCE_DATE_EPOCH: clamps layer mtimes and history times. */
   sourceDateEpoch?: number;

@@ -5,6 +5,7 @@ import { finished } from 'node:stream/promises';
 import { digestFromHash, type Digest } from '../core/digest.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { tmpName } from './atomicFile.ts';
+import { FILE_MODE } from './permissions.ts';
 import type { BlobWriter } from './types.ts';
 
 /**
@@ -46,7 +47,7 @@ export class FileBlobWriter implements BlobWriter {
    */
   static async create(tmpDir: string, blobPath: (d: Digest) => string, beforeRename?: (dest: string, size: number) => Promise<unknown>, onReplace?: (d: Digest, oldSize: number) => void): Promise<FileBlobWriter> {
     const tmp = tmpName(tmpDir, 'blob');
-    const fh = await open(tmp, 'wx', 0o644);
+    const fh = await open(tmp, 'wx', FILE_MODE);
     return new FileBlobWriter(fh, tmp, blobPath, beforeRename, onReplace);
   }
 

@@ -4,8 +4,9 @@
 // compressed blob's fsync competed with the registry's own for the disk. Instead:
 //
 //  1. Before the first blob is renamed into blobs/ unsynced, the process makes a
-//     marker durable: ROOT/unsynced/<boot id>-<pid>-<random>, holding the boot id
-//     and a time a little before now ("blobs written after this may be torn").
+//     marker durable: ROOT/unsynced/<boot id>-<owner id>-<random>, holding the boot id,
+//     the id this process is alive by (liveness.ts) and a time a little before now
+//     ("blobs written after this may be torn").
 //  2. At the end, flush() hands the marker (and the snapshots' markers) to one
 //     detached syncfs(2), which deletes them once the file system is durable; the
 //     command does not wait for the disk.
@@ -22,6 +23,8 @@ import { dirname, join } from 'node:path';
 import { ignoreDamage, type OnDamage } from '../core/damage.ts';
 import type { Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
+import { isAlive, ownId } from './liveness.ts';
+import { DIR_MODE, FILE_MODE } from './permissions.ts';
 import type { ContentStore, TagStore } from './types.ts';
 
 /**
@@ -39,7 +42,8 @@ export type FlushFn = (path: string, done: readonly string[]) => Promise<void>;
 
 interface Marker {
   boot: string;
-  pid: number;
+  /** The writer's id (liveness.ts): a marker of this boot whose owner is gone is an orphan. */
+  owner: string;
   since: number;
 }
 
@@ -51,6 +55,7 @@ interface Marker {
 export class DeferredSync {
   readonly dir: string;
   readonly #root: string;
+  readonly #tmpDir: string;
   readonly #flush: FlushFn;
   #marker: Promise<string> | undefined;
   #notes: string[] = [];
@@ -61,6 +66,7 @@ export class DeferredSync {
   constructor(root: string, flush: FlushFn) {
     this.#root = root;
     this.dir = join(root, 'unsynced');
+    this.#tmpDir = join(root, 'tmp');
     this.#flush = flush;
   }
 
@@ -71,11 +77,12 @@ export class DeferredSync {
   }
 
   async #create(): Promise<string> {
-    await mkdir(this.dir, { recursive: true });
-    const path = join(this.dir, `${bootId()}-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const fh = await open(path, 'wx', 0o644);
+    await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
+    const owner = ownId(this.#tmpDir);
+    const path = join(this.dir, `${bootId()}-${owner}-${randomBytes(4).toString('hex')}`);
+    const fh = await open(path, 'wx', FILE_MODE);
     try {
-      await fh.writeFile(JSON.stringify({ boot: bootId(), pid: process.pid, since: Date.now() - SLACK_MS } satisfies Marker));
+      await fh.writeFile(JSON.stringify({ boot: bootId(), owner, since: Date.now() - SLACK_MS } satisfies Marker));
       await fh.sync();
     } finally {
       await fh.close();
@@ -128,14 +135,14 @@ export class DeferredSync {
     if (done.length) await this.#flush(this.#root, done);
   }
 
-  /** orphans are this boot's markers of processes that are gone: the syncfs about to start covers their writes. */
+  /** orphans are this boot's markers of processes that are gone (in any PID namespace): the syncfs about to start covers their writes. */
   async #orphans(own: string[]): Promise<string[]> {
     const out: string[] = [];
     for (const name of await readdir(this.dir).catch(() => [] as string[])) {
       const path = join(this.dir, name);
       if (own.includes(path)) continue;
       const m = await readMarker(path);
-      if (m && m.boot === bootId() && !alive(m.pid)) out.push(path);
+      if (m && m.boot === bootId() && !(await isAlive(this.#tmpDir, m.owner))) out.push(path);
     }
     return out;
   }
@@ -186,7 +193,7 @@ export async function recoverUnsynced(root: string, content: ContentStore, tags:
 async function readMarker(path: string): Promise<Marker | undefined> {
   try {
     const m = JSON.parse(await readFile(path, 'utf8')) as Partial<Marker>;
-    return typeof m.boot === 'string' && typeof m.pid === 'number' && typeof m.since === 'number' ? (m as Marker) : undefined;
+    return typeof m.boot === 'string' && typeof m.owner === 'string' && typeof m.since === 'number' ? (m as Marker) : undefined;
   } catch {
     return undefined;
   }
@@ -200,15 +207,6 @@ async function fsyncPath(path: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return isErrno(e, 'EPERM');
   }
 }
 

@@ -30,14 +30,12 @@ export class OciTagStore implements TagStore {
   readonly #indexPath: string;
   readonly #prevPath: string;
   readonly #tmpDir: string;
-  readonly #lockPath: string;
   readonly #onDamage: OnDamage;
 
-  constructor(opts: { layoutDir: string; tmpDir: string; lockPath: string; prevPath?: string; onDamage?: OnDamage }) {
+  constructor(opts: { layoutDir: string; tmpDir: string; prevPath?: string; onDamage?: OnDamage }) {
     this.#indexPath = join(opts.layoutDir, 'index.json');
     this.#prevPath = opts.prevPath ?? join(dirname(opts.layoutDir), 'index.json.prev');
     this.#tmpDir = opts.tmpDir;
-    this.#lockPath = opts.lockPath;
     this.#onDamage = opts.onDamage ?? ignoreDamage;
   }
 
@@ -111,7 +109,7 @@ export class OciTagStore implements TagStore {
    * unless it is unchanged (a rebuild tagging the image it had tagged before).
    */
   async update(fn: (idx: Index) => void): Promise<void> {
-    await withFileLock(this.#lockPath, async () => {
+    await withFileLock(this.#tmpDir, 'index', async () => {
       const idx = await this.#readLocked();
       const before = JSON.stringify(idx);
       fn(idx);
@@ -127,7 +125,7 @@ export class OciTagStore implements TagStore {
     const r = await readIndexFile(this.#indexPath);
     if (r.kind === 'index') return r.index;
     if (r.kind === 'absent') return emptyIndex();
-    return withFileLock(this.#lockPath, () => this.#readLocked());
+    return withFileLock(this.#tmpDir, 'index', () => this.#readLocked());
   }
 
   /**
@@ -137,7 +135,7 @@ export class OciTagStore implements TagStore {
   async check(repair: boolean, onDamage: OnDamage): Promise<string | undefined> {
     const r = await readIndexFile(this.#indexPath);
     if (r.kind !== 'damaged') return undefined;
-    if (repair) await withFileLock(this.#lockPath, () => this.#readLocked(onDamage));
+    if (repair) await withFileLock(this.#tmpDir, 'index', () => this.#readLocked(onDamage));
     else {
       const prev = await readIndexFile(this.#prevPath, false);
       const action = prev.kind === 'index' ? 'would be replaced by the copy from before its last change' : 'would be replaced by an empty index (no good earlier copy)';

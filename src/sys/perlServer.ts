@@ -13,8 +13,9 @@ import { childProcess } from './childProcess.ts';
  *   (`R RID 0` or `R RID E errno text`);
  * - `launch`: start a build container (src/sys/launchServer.ts has the fields). The server
  *   makes the step's two output FIFOs and forks a keeper, which opens them, unshares the
- *   namespaces and forks the container's init; that init makes the mounts, sets the
- *   hostname, drops capabilities, switches root and identity and execs the command.
+ *   namespaces and forks the container's init; that init makes the mounts, switches
+ *   root (pivot_root, the old root detached), sets the hostname, drops capabilities,
+ *   installs the seccomp filter, switches identity and execs the command.
  *   Answers: `M ID` (the FIFOs exist and the keeper runs: open their reading ends now),
  *   `F ID errno text` (nothing started), later `X ID code signal opened` (the container
  *   has ended; opened is 1 once the keeper had the FIFOs open);
@@ -31,7 +32,7 @@ import { childProcess } from './childProcess.ts';
 export const SCRIPT = String.raw`
 use strict;
 $| = 1;
-my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid, $SYS_exit_group) = map { $_ + 0 } @ARGV;
+my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid, $SYS_exit_group, $SYS_pivot_root, $SYS_capget, $SYS_capset) = map { $_ + 0 } @ARGV;
 syscall($SYS_prctl, 1, 9, 0, 0, 0);
 my $server = $$;
 my $lastcap = 40;
@@ -43,15 +44,49 @@ my $in = '';
 # A forked child ends with exit_group(2): perl's own exit tears the interpreter down first (ms).
 sub quit { syscall($SYS_exit_group, $_[0] + 0); }
 
+# Setup errors go to STATE/setup.err; after the root switch through $setup_err, opened before it.
+my $setup_err;
 sub fail_setup {
   my ($state, $msg) = @_;
-  if (open(my $e, '>>', "$state/setup.err")) { print $e "$msg\n"; close($e); }
-  if (open(my $f, '>', "$state/setup.failed")) { close($f); }
+  my $e = $setup_err;
+  syswrite($e, "$msg\n") if $e || open($e, '>>', "$state/setup.err");
   quit(125);
 }
 
+# runc's root switch (libcontainer pivotRoot): the old root is stacked on the new one by
+# pivot_root(".", ".") and detached, so nothing of the host's mount tree stays reachable
+# (a chroot leaves it one chroot away).
+sub switch_root {
+  my ($state, $root) = @_;
+  open($setup_err, '>>', "$state/setup.err") or fail_setup($state, "open setup.err: $!");
+  my $dot = '.';
+  chdir($root) or fail_setup($state, "chdir $root: $!");
+  syscall($SYS_pivot_root, $dot, $dot) == 0 or fail_setup($state, "pivot_root: $!");
+  syscall($SYS_umount2, $dot, 2) == 0 or fail_setup($state, "unmount the old root: $!");
+  chdir('/') or fail_setup($state, "chdir /: $!");
+}
+
+# Inheritable = ambient = exactly the capabilities in $amb (none but in insecure mode; raised
+# after setresuid, which clears the ambient set), then the seccomp filter (hex of a struct
+# sock_filter array; empty: none). Root still holds CAP_SYS_ADMIN here, so no no_new_privs.
+sub confine {
+  my ($state, $amb, $filter) = @_;
+  my @inh = (0, 0);
+  $inh[$_ >> 5] |= 1 << ($_ & 31) for split(/,/, $amb);
+  my ($hdr, $data) = (pack('L2', 0x20080522, 0), "\0" x 24);
+  syscall($SYS_capget, $hdr, $data) == 0 or fail_setup($state, "capget: $!");
+  my @d = unpack('L6', $data);
+  @d[2, 5] = @inh;
+  syscall($SYS_capset, $hdr, pack('L6', @d)) == 0 or fail_setup($state, "capset: $!");
+  syscall($SYS_prctl, 47, 4, 0, 0, 0) == 0 or fail_setup($state, "clear ambient capabilities: $!");
+  syscall($SYS_prctl, 8, 1, 0, 0, 0) == 0 or fail_setup($state, "keep capabilities: $!") if length($amb);
+  return unless length($filter);
+  my $prog = pack('H*', $filter);
+  syscall($SYS_prctl, 22, 2, pack('S x![P] P', length($prog) / 8, $prog), 0, 0) == 0 or fail_setup($state, "seccomp: $!");
+}
+
 sub init_process {
-  my ($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $cwd, $m, $env, $args) = @_;
+  my ($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $amb, $filter, $cwd, $m, $env, $args) = @_;
   syscall($SYS_prctl, 1, 9, 0, 0, 0);
   my @m = @$m;
   while (@m) {
@@ -59,6 +94,7 @@ sub init_process {
     syscall($SYS_mount, length($src) ? $src : 0, $tgt, length($type) ? $type : 0, $flags + 0, length($data) ? $data : 0) == 0
       or fail_setup($state, "mount $tgt: $!");
   }
+  switch_root($state, $root);
   syscall($SYS_sethostname, $host, length($host)) == 0 or fail_setup($state, "sethostname: $!");
   if ($lo) {
     socket(my $s, 2, 2, 0) or fail_setup($state, "socket: $!");
@@ -76,9 +112,10 @@ sub init_process {
   my @g = map { $_ + 0 } split(/,/, $groups);
   syscall($SYS_setgroups, scalar(@g), @g ? pack('L*', @g) : 0) == 0 or fail_setup($state, "setgroups: $!");
   syscall($SYS_setresgid, $gid + 0, $gid + 0, $gid + 0) == 0 or fail_setup($state, "setresgid: $!");
-  chroot($root) or fail_setup($state, "chroot: $!");
   chdir($cwd) or fail_setup($state, "chdir $cwd: $!");
+  confine($state, $amb, $filter);
   syscall($SYS_setresuid, $uid + 0, $uid + 0, $uid + 0) == 0 or fail_setup($state, "setresuid: $!");
+  for (split(/,/, $amb)) { syscall($SYS_prctl, 47, 2, $_ + 0, 0, 0) == 0 or fail_setup($state, "raise ambient capability $_: $!"); }
   syscall($SYS_prctl, 1, 9, 0, 0, 0);
   %ENV = ();
   for (@$env) { my ($k, $v) = split(/=/, $_, 2); $ENV{$k} = $v; }
@@ -90,7 +127,7 @@ sub init_process {
 }
 
 sub keeper {
-  my ($w, $state, $out, $err, $root, $host, $lo, $ns, $uid, $gid, $groups, $keep, $cwd, $nm, @rest) = @_;
+  my ($w, $state, $out, $err, $root, $host, $lo, $ns, $uid, $gid, $groups, $keep, $amb, $filter, $cwd, $nm, @rest) = @_;
   my ($g, $term) = (0, 0);
   $SIG{TERM} = sub { $term = 1; kill('KILL', $g) if $g; };
   $SIG{PIPE} = 'DEFAULT';
@@ -113,7 +150,7 @@ sub keeper {
   if ($pid == 0) {
     $SIG{TERM} = 'DEFAULT';
     close($w);
-    init_process($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $cwd, \@m, \@env, \@rest);
+    init_process($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $amb, $filter, $cwd, \@m, \@env, \@rest);
   }
   $g = $pid;
   kill('KILL', $g) if $term;
@@ -225,9 +262,12 @@ export class PerlServer {
   #rid = 0;
 
   constructor(perl: string, n: SyscallNumbers) {
-    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup].map(String);
+    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup, n.pivotRoot, n.capget, n.capset].map(String);
     // A fixed environment: PERL5OPT, PERL5LIB and friends of the caller must not reach it.
-    this.#child = childProcess().spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+    // Its own session (detached): a terminal's Ctrl-C or a supervisor's signal to our process
+    // group must reach tsbuild alone, which then stops the containers and cleans up through
+    // this server; it still dies with tsbuild (its death signal).
+    this.#child = childProcess().spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, detached: true });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
     this.#child.on('error', () => this.#fail());
     this.#child.on('exit', () => this.#fail());
@@ -361,7 +401,8 @@ let perlOk: boolean | undefined;
 /**
  * perlServer gives the process-wide server, started on first use; undefined where
  * there is none: an architecture without a call table, no executable /usr/bin/perl
- * (checked once, a stat), or a server that died (callers then keep to their other way).
+ * (checked once, a stat), or a server that died (mount calls then keep to mount(8);
+ * container launches fail).
  */
 export function perlServer(): PerlServer | undefined {
   const n = syscallNumbers();

@@ -1,9 +1,10 @@
 import type { BuildEvent, EventSink, StepRef } from '../events/types.ts';
+import { escapeText } from './escapeText.ts';
 
-/** label renders a step as `[3/7] COPY a /b` (with the stage name when there are several). */
+/** label renders a step as `[3/7] COPY a /b` (with the stage name when there are several), escaped (escapeText). */
 export function stepLabel(s: StepRef): string {
   const stage = s.stage ? `${s.stage} ` : '';
-  return `[${stage}${s.index}/${s.total}] ${s.text}`;
+  return escapeText(`[${stage}${s.index}/${s.total}] ${s.text}`);
 }
 
 /** seconds formats a duration in ms the way the step lines show it (`0.42s`, `12.3s`). */
@@ -14,7 +15,9 @@ export function seconds(ms: number): string {
 /**
  * PlainRenderer writes one timestamped line per event (time since the build
  * started), for CI logs and --progress=plain: no control characters, output
- * lines prefixed with their step so interleaved stages stay readable.
+ * lines prefixed with their step so interleaved stages stay readable. Step
+ * texts and messages are escaped (escapeText); output lines lose their
+ * terminal controls (stripControl).
  */
 export class PlainRenderer implements EventSink {
   readonly #out: NodeJS.WritableStream;
@@ -35,11 +38,11 @@ export class PlainRenderer implements EventSink {
       case 'step.cached': line(`${stepLabel(e.step)}  CACHED`); break;
       // A config-only step (ENV, CMD, …) never starts: one line, no timing.
       case 'step.done': line(this.#started.has(e.step.id) ? `${stepLabel(e.step)}  done ${seconds(e.ms)}` : stepLabel(e.step)); break;
-      case 'step.failed': line(`${stepLabel(e.step)}  ERROR: ${e.message}`); break;
+      case 'step.failed': line(`${stepLabel(e.step)}  ERROR: ${escapeText(e.message)}`); break;
       case 'step.log': this.#log(e.step, e.text, line); break;
       case 'build.done': line(`done ${seconds(e.ms)}: ${e.imageId}${e.tags.length ? ` (${e.tags.join(', ')})` : ''}`); break;
-      case 'warning': line(`WARNING: ${e.message}`); break;
-      case 'info': line(e.message); break;
+      case 'warning': line(`WARNING: ${escapeText(e.message)}`); break;
+      case 'info': line(escapeText(e.message)); break;
     }
   }
 
@@ -52,11 +55,11 @@ export class PlainRenderer implements EventSink {
   }
 }
 
-/** stripControl removes terminal control sequences and carriage-return redraws from a log line. */
+/** stripControl removes terminal control sequences and carriage-return redraws from a log line (C1 controls too: U+009B is a CSI). */
 export function stripControl(s: string): string {
   // eslint-disable-next-line no-control-regex
   const noAnsi = s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '');
   const lastCr = noAnsi.lastIndexOf('\r');
   // eslint-disable-next-line no-control-regex
-  return (lastCr >= 0 ? noAnsi.slice(lastCr + 1) : noAnsi).replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+  return (lastCr >= 0 ? noAnsi.slice(lastCr + 1) : noAnsi).replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
 }

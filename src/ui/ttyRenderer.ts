@@ -1,5 +1,6 @@
 import type { BuildEvent, EventSink, StepRef } from '../events/types.ts';
 import { seconds, stepLabel, stripControl } from './plainRenderer.ts';
+import { escapeText } from './escapeText.ts';
 
 const LOG_TAIL = 5;
 
@@ -45,14 +46,14 @@ export class TtyRenderer implements EventSink {
       case 'step.log': this.#log(e.step, e.text); break;
       case 'step.cached': this.#persist('✔', `${stepLabel(e.step)}  CACHED`, e.step); break;
       case 'step.done': this.#persist('✔', this.#running.has(e.step.id) ? `${stepLabel(e.step)}  ${seconds(e.ms)}` : stepLabel(e.step), e.step); break;
-      case 'step.failed': this.#persist('✖', `${stepLabel(e.step)}  ${e.message}`, e.step, true); break;
+      case 'step.failed': this.#persist('✖', `${stepLabel(e.step)}  ${escapeText(e.message)}`, e.step, true); break;
       case 'build.done':
         this.#stop();
         // The id itself goes to stdout (scripts read it); the terminal gets a summary.
         this.#spinner.stopAndPersist({ symbol: '✔', text: `built ${e.tags.length ? e.tags.join(', ') : e.imageId.slice(7, 19)} in ${seconds(e.ms)}` });
         break;
-      case 'warning': this.#above(`⚠ ${e.message}`); break;
-      case 'info': this.#above(e.message); break;
+      case 'warning': this.#above(`⚠ ${escapeText(e.message)}`); break;
+      case 'info': this.#above(escapeText(e.message)); break;
     }
   }
 

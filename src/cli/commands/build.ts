@@ -2,12 +2,14 @@ import { readFile, writeFile, stat } from 'node:fs/promises';
 import { resolve, basename } from 'node:path';
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
+import { decodeBuildfile } from '../../parser/decodeBuildfile.ts';
 import { parseCommandArgs, parseKeyValues, withOptions } from '../args.ts';
 import { parseSecrets } from '../secrets.ts';
 import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
 import { createRenderer, type ProgressMode } from '../../ui/createRenderer.ts';
 import { openBuilder } from '../wire.ts';
 import { parseCacheSpec, parseOutputSpec } from '../buildOutputs.ts';
+import { ENTITLEMENTS, type Entitlement } from '../../solver/entitlements.ts';
 
 const HELP = `usage: tsbuild build [OPTIONS] [CONTEXT]
 
@@ -21,6 +23,8 @@ Options:
       --target STAGE       build up to this stage
       --no-cache           do not use cached steps
       --network MODE       host (default) or none for RUN steps
+      --allow ENTITLEMENT  grant security.insecure (RUN --security=insecure: every capability,
+                           no seccomp) or network.host (repeatable, or comma-separated)
       --progress MODE      auto, plain, tty, json or quiet
       --iidfile FILE       write the image id to FILE
       --jobs N             steps run at once across stages (default: number of CPUs)
@@ -40,6 +44,7 @@ const BUILD_OPTIONS = {
   target: { type: 'string' },
   'no-cache': { type: 'boolean' },
   network: { type: 'string' },
+  allow: { type: 'string', multiple: true },
   progress: { type: 'string' },
   iidfile: { type: 'string' },
   jobs: { type: 'string' },
@@ -61,9 +66,12 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
   const st = await stat(contextDir).catch(() => undefined);
   if (!st?.isDirectory()) throw new TsbuildError('USAGE', `build: context ${contextDir} is not a directory`);
   const file = await findBuildfile(values.file, contextDir);
-  const text = file === '-' ? await readStdin(ctx.stdin) : await readFile(file, 'utf8').catch((e: unknown) => { throw new TsbuildError('IO', `${file}: cannot read Buildfile`, { cause: e }); });
+  const filename = file === '-' ? 'Buildfile' : displayName(file);
+  const bytes = file === '-' ? await readStdin(ctx.stdin) : await readFile(file).catch((e: unknown) => { throw new TsbuildError('IO', `${file}: cannot read Buildfile`, { cause: e }); });
+  const text = decodeBuildfile(bytes, filename);
   const network = values.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw new TsbuildError('USAGE', `build: --network must be host or none, not "${network}"`);
+  const entitlements = parseAllow(values.allow ?? []);
   const progress = (values.progress ?? 'auto') as ProgressMode;
   if (!['auto', 'plain', 'tty', 'json', 'quiet'].includes(progress)) throw new TsbuildError('USAGE', `build: --progress must be auto, plain, tty, json or quiet`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
@@ -84,7 +92,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
       ...(remoteCache ? { remoteCache } : {}),
       insecure,
       text,
-      filename: file === '-' ? 'Buildfile' : displayName(file),
+      filename,
       contextDir,
       tags,
       options: {
@@ -93,6 +101,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
         ...(values.target ? { target: values.target } : {}),
         noCache: Boolean(values['no-cache']),
         network: network === 'none' ? 'none' : 'host',
+        entitlements,
         jobs: jobs ?? builder.defaultJobs,
         ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
         signal: ctx.signal,
@@ -112,6 +121,16 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
   }
 });
 
+/** parseAllow reads --allow values (each may list several, comma-separated); an unknown entitlement is a usage error. */
+function parseAllow(values: readonly string[]): Set<Entitlement> {
+  const out = new Set<Entitlement>();
+  for (const e of values.flatMap((v) => v.split(','))) {
+    if (!(ENTITLEMENTS as readonly string[]).includes(e)) throw new TsbuildError('USAGE', `build: --allow: unknown entitlement "${e}" (want ${ENTITLEMENTS.join(' or ')})`);
+    out.add(e as Entitlement);
+  }
+  return out;
+}
+
 async function findBuildfile(given: string | undefined, contextDir: string): Promise<string> {
   if (given === '-') return '-';
   if (given !== undefined) return resolve(given);
@@ -127,8 +146,8 @@ function displayName(file: string): string {
   return rel.length < file.length ? rel : basename(file) === file ? file : rel;
 }
 
-async function readStdin(stdin: NodeJS.ReadStream): Promise<string> {
+async function readStdin(stdin: NodeJS.ReadStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -5,6 +5,8 @@ import type { CliContext, Command } from '../context.ts';
 import { withOptions } from '../args.ts';
 import { TsbuildError, isErrno } from '../../core/errors.ts';
 import { formatLocation } from '../../core/range.ts';
+import { decodeBuildfile } from '../../parser/decodeBuildfile.ts';
+import { escapeText } from '../../ui/escapeText.ts';
 import type { ParseWarning } from '../../parser/types.ts';
 
 const USAGE = `usage: tsbuild parse [-f FILE] [--dump | --json]
@@ -42,27 +44,29 @@ function options(argv: string[]): ParseOptions {
   return { file: v.file, dump: v.dump ?? false, json: v.json ?? false, help: v.help ?? false };
 }
 
-async function readStdin(ctx: CliContext): Promise<string> {
+async function readStdin(ctx: CliContext): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of ctx.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
-/** readBuildfile finds and reads the Buildfile; name is the file as given, used in every message. */
+/** readBuildfile finds and reads the Buildfile (as UTF-8, see decodeBuildfile); name is the file as given, used in every message. */
 async function readBuildfile(file: string | undefined, ctx: CliContext): Promise<{ name: string; text: string }> {
-  if (file === '-') return { name: STDIN_NAME, text: await readStdin(ctx) };
+  if (file === '-') return { name: STDIN_NAME, text: decodeBuildfile(await readStdin(ctx), STDIN_NAME) };
   const name = file ?? (existsSync('Buildfile') || !existsSync('Dockerfile') ? 'Buildfile' : 'Dockerfile');
+  let bytes: Buffer;
   try {
-    return { name, text: await readFile(name, 'utf8') };
+    bytes = await readFile(name);
   } catch (e) {
     if (isErrno(e, 'ENOENT')) throw new TsbuildError('IO', `${name}: no such file${file === undefined ? ' (and no Dockerfile either)' : ''}`);
     if (isErrno(e, 'EISDIR')) throw new TsbuildError('IO', `${name}: is a directory`);
     throw new TsbuildError('IO', `${name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
+  return { name, text: decodeBuildfile(bytes, name) };
 }
 
 function printWarnings(ctx: CliContext, warnings: ParseWarning[]): void {
-  for (const w of warnings) ctx.stderr.write(`warning: ${formatLocation(w.range)}: ${w.message}\n`);
+  for (const w of warnings) ctx.stderr.write(`warning: ${escapeText(`${formatLocation(w.range)}: ${w.message}`)}\n`);
 }
 
 function plural(n: number, word: string): string {
@@ -93,6 +97,6 @@ export const parseCommand: Command = withOptions(PARSE_OPTIONS, async (argv, ctx
     return 0;
   }
   const stages = result.instructions.filter((i) => i.kind === 'FROM').length;
-  ctx.stdout.write(`${name}: ${plural(result.instructions.length, 'instruction')}, ${plural(stages, 'stage')}\n`);
+  ctx.stdout.write(`${escapeText(name)}: ${plural(result.instructions.length, 'instruction')}, ${plural(stages, 'stage')}\n`);
   return 0;
 });

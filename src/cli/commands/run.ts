@@ -6,7 +6,6 @@ import { openContainerDeps } from '../../containers/openContainerDeps.ts';
 import { createContainer } from '../../containers/createContainer.ts';
 import { startContainer } from '../../containers/startContainer.ts';
 import { removeContainer } from '../../containers/removeContainer.ts';
-import type { ExecutorPreference } from '../../executor/selectExecutor.ts';
 import type { ContainerDeps } from '../../containers/deps.ts';
 import type { ContainerView } from '../../containers/types.ts';
 import { startDetached } from '../../containers/detach.ts';
@@ -30,7 +29,7 @@ Options:
   -u, --user USER[:GROUP] user to run as (name or id)
       --network MODE      host (default) or none
       --entrypoint CMD    override the image's ENTRYPOINT ('' resets it)
-      --runtime NAME      auto (default), runc or unshare`;
+      --runtime NAME      auto (default) or runc: containers run on runc`;
 
 const OPTIONS = {
   name: { type: 'string' },
@@ -66,13 +65,12 @@ export const runCommand: Command = withOptions(OPTIONS, async (argv, ctx) => {
   if (ref === undefined) throw new TsbuildError('USAGE', 'run: requires at least 1 argument (IMAGE)', { hint: "run 'tsbuild run --help'" });
   const network = values.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw new TsbuildError('USAGE', `run: --network must be host or none, not "${network}"`);
-  const runtime = values.runtime ?? 'auto';
-  if (!['auto', 'runc', 'unshare'].includes(runtime)) throw new TsbuildError('USAGE', `run: --runtime must be auto, runc or unshare, not "${runtime}"`);
+  const runtime = containerRuntime('run', values.runtime);
   const tty = Boolean(values.tty);
   if (values.detach && (tty || values.interactive)) throw new TsbuildError('USAGE', 'run: -d cannot be combined with -t or -i (there is no terminal to attach)');
   if (tty && !ctx.stdin.isTTY) throw new TsbuildError('USAGE', 'the input device is not a TTY', { hint: 'drop -t, or run from a terminal' });
   const env = [...parseKeyValues(values.env, ctx.env, 'environment variable')].map(([k, v]) => `${k}=${v}`);
-  const deps = await openContainerDeps(ctx.root, runtime as ExecutorPreference);
+  const deps = await openContainerDeps(ctx.root, runtime);
   const img = await findImage(deps.store, ref);
   const c = await createContainer(deps, img, {
     ref,
@@ -113,6 +111,14 @@ async function runAttached(deps: ContainerDeps, c: ContainerView, ctx: CliContex
   }
 }
 
+/** containerRuntime checks --runtime for containers: auto or runc (the unshare executor cannot attach them). */
+function containerRuntime(cmd: string, value: string | undefined): 'auto' | 'runc' {
+  const runtime = value ?? 'auto';
+  if (runtime === 'auto' || runtime === 'runc') return runtime;
+  const hint = runtime === 'unshare' ? { hint: 'the unshare executor runs build steps only: it cannot attach a container to stdin, a terminal or output' } : {};
+  throw new TsbuildError('USAGE', `${cmd}: --runtime must be auto or runc, not "${runtime}"`, hint);
+}
+
 /** superviseArgv is the tsbuild invocation that supervises a detached container: `container start -a ID`. */
 function superviseArgv(ctx: CliContext, id: string, runtime: string): string[] {
   return [process.execPath, process.argv[1]!, '--root', ctx.root, 'container', 'start', '--attach', '--runtime', runtime, id];
@@ -124,7 +130,7 @@ Start a stopped container again: its command runs once more on its own layer.
 
 Options:
   -a, --attach        run in the foreground (exit status is the container's)
-      --runtime NAME  auto (default), runc or unshare`;
+      --runtime NAME  auto (default) or runc: containers run on runc`;
 
 const START_OPTIONS = {
   attach: { type: 'boolean', short: 'a' },
@@ -137,9 +143,8 @@ export const startCommand: Command = withOptions(START_OPTIONS, async (argv, ctx
   const { values, positionals } = parseCommandArgs('container start', argv, START_OPTIONS);
   if (values.help) { ctx.stdout.write(START_HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `container start: requires exactly 1 argument (CONTAINER), got ${positionals.length}`);
-  const runtime = values.runtime ?? 'auto';
-  if (!['auto', 'runc', 'unshare'].includes(runtime)) throw new TsbuildError('USAGE', `container start: --runtime must be auto, runc or unshare, not "${runtime}"`);
-  const deps = await openContainerDeps(ctx.root, runtime as ExecutorPreference);
+  const runtime = containerRuntime('container start', values.runtime);
+  const deps = await openContainerDeps(ctx.root, runtime);
   const c = await deps.containers.resolve(positionals[0]!);
   if (values.attach) return runAttached(deps, c, ctx);
   if (c.state.status !== 'running') await startDetached(superviseArgv(ctx, c.id, runtime), c, deps.containers, ctx.env);

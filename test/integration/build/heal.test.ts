@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeTempRoot, ok, tsbuild, type TempRoot } from '../../helpers/cli.ts';
@@ -168,7 +169,7 @@ describe('tsbuild fsck', () => {
     harm(join(root, 'oci/index.json'));
     const [sc] = readdirSync(join(root, 'cache')).filter((f) => f.startsWith('statcache-'));
     harm(join(root, 'cache', sc!));
-    writeFileSync(join(root, 'tmp', 'blob-999999-abcdef'), 'left by a dead process');
+    writeFileSync(join(root, 'tmp', 'blob-00000000deadbeef-abcdef'), 'left by a dead process');
 
     const dry = await tsbuild(['--root', root, 'fsck', '--dry-run']);
     expect(dry.code).toBe(1);
@@ -179,7 +180,7 @@ describe('tsbuild fsck', () => {
     const fix = await tsbuild(['--root', root, 'fsck']);
     const lines = fix.stdout.trim().split('\n');
     expect(lines).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^tmp\/blob-999999-abcdef: left by a process that is gone: removed$/),
+      expect.stringMatching(/^tmp\/blob-00000000deadbeef-abcdef: left by a process that is gone: removed$/),
       expect.stringMatching(/^oci\/index.json: .*: replaced by the copy from before its last change/),
       `blob ${img.manifest.layers.at(-1).digest}: content does not match its digest: removed; built or fetched again when needed`,
       expect.stringMatching(/^cache record sha256:[0-9a-f]{64}: .*: removed; the step runs again$/),
@@ -192,6 +193,28 @@ describe('tsbuild fsck', () => {
     expect(fix.code).toBe(0);
     await fsckClean(root);
     expect((await build(root)).id).toBe(id0);
+  });
+
+  test("staging files next to cache files: a dead writer's (no listening socket) are removed, a live writer's kept", async () => {
+    const root = copyStore();
+    const live = '1111111111111111';
+    mkdirSync(join(root, 'tmp', 'live'), { recursive: true });
+    const server = createServer((c) => c.destroy());
+    await new Promise<void>((resolve) => server.listen(join(root, 'tmp', 'live', live), resolve));
+    try {
+      mkdirSync(join(root, 'cache', 'blobsources'), { recursive: true });
+      const dead = join('cache', 'blobsources', `${'ab'.repeat(32)}.json.00000000deadbeef.0123456789ab.tmp`);
+      const kept = join('cache', `statcache-0123456789abcdef.bin.${live}.0123456789ab.tmp`);
+      // The form older versions wrote (a pid): never judged by it, so left alone.
+      const old = join('cache', `statcache-0123456789abcdef.bin.${process.pid}.1700000000000.tmp`);
+      for (const f of [dead, kept, old]) writeFileSync(join(root, f), 'x');
+      const r = await tsbuild(['--root', root, 'fsck']);
+      expect(r.stdout).toContain(`${dead}: left by a process that is gone: removed\n`);
+      expect(r.stdout).toMatch(/^1 problem: 1 repaired/m);
+      expect([dead, kept, old].map((f) => existsSync(join(root, f)))).toEqual([false, true, true]);
+    } finally {
+      server.close();
+    }
   });
 
   test('--content compares snapshots with their layers: a sound store has nothing to report, a changed file is found', async () => {

@@ -19,6 +19,15 @@ describe.runIf(isRoot && hasBusybox())('run: stdin, network, environment, signal
     expect(detached).toMatchObject({ code: 0, stdout: 'eof 0\n' });
   });
 
+  test('--runtime unshare is a usage error for run and container start: their containers are attached, so runc runs them', async () => {
+    for (const args of [['run', '--runtime', 'unshare', 'busybox', 'true'], ['container', 'start', '--runtime', 'unshare', 'any']]) {
+      const r = await h.cli(...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error: (run|container start): --runtime must be auto or runc, not "unshare"\n.*runs build steps only/);
+    }
+    expect((await h.ok('run', '--rm', '--runtime', 'runc', 'busybox', 'echo', 'ok')).stdout).toBe('ok\n');
+  });
+
   test('--network host (the default) shows the host\'s interfaces inside', async () => {
     const host = readdirSync('/sys/class/net').sort();
     expect(host.length).toBeGreaterThan(1); // more than lo, or the comparison with none proves nothing

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, test } from 'vitest';
 import { RuncExecutor } from '../../../src/executor/RuncExecutor.ts';
 import { buildRuntimeSpec } from '../../../src/executor/runtimeSpec.ts';
@@ -9,9 +10,11 @@ import { prepareMountPoints } from '../../../src/executor/mountPoints.ts';
 import { allMounts } from '../../../src/executor/runtimeSpec.ts';
 import { isRoot } from '../../helpers/rootfs.ts';
 import { executorSuite, run, Sandbox } from './executor.suite.ts';
+import { escapeSuite } from './escape.suite.ts';
 
 describe.runIf(isRoot)('RuncExecutor', () => {
   describe('conformance', () => executorSuite(() => new RuncExecutor()));
+  describe('escape', () => escapeSuite(() => new RuncExecutor()));
 
   describe('runc specifics', () => {
     const box = new Sandbox();
@@ -54,6 +57,11 @@ describe.runIf(isRoot)('RuncExecutor', () => {
       const out = execFileSync('script', ['-qec', `runc --root ${join(state, 'runc')} run --bundle ${bundle} ${spec.id}`, '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       expect(out.replace(/\r|\0|\^@/g, '')).toBe('/dev/pts/0\nstdin-is-tty\n');
       expect(readdirSync(join(state, 'runc'))).toEqual([]);
+    });
+
+    test('stdin is passed through', async () => {
+      const r = await run(ex, box.spec(box.rootfs(), ['/bin/sh', '-c', 'tr a-z A-Z'], { stdin: Readable.from(['hello ', 'world\n']) }));
+      expect(r.stdout).toBe('HELLO WORLD\n');
     });
 
     test('terminal without inherited stdio is refused', async () => {

@@ -1,17 +1,20 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, test } from 'vitest';
 import { UnshareExecutor } from '../../../src/executor/UnshareExecutor.ts';
 import { isRoot } from '../../helpers/rootfs.ts';
-import { executorSuite, processesWith, run, Sandbox } from './executor.suite.ts';
+import { executorSuite, processesWith, run, Sandbox, type SpecOverrides } from './executor.suite.ts';
+import { escapeSuite } from './escape.suite.ts';
 import { perlServer } from '../../../src/sys/perlServer.ts';
 
 describe.runIf(isRoot)('UnshareExecutor', () => {
-  describe('conformance, util-linux chain', () => executorSuite(() => new UnshareExecutor({ launcher: 'chain' })));
-  describe('conformance, perl launch server', () => executorSuite(() => new UnshareExecutor({ launcher: 'perl' })));
+  describe('conformance', () => executorSuite(() => new UnshareExecutor()));
+  describe('escape', () => escapeSuite(() => new UnshareExecutor()));
 
-  describe.each(['chain', 'perl'] as const)('unshare specifics (%s)', (launcher) => {
+  describe('unshare specifics', () => {
     const box = new Sandbox();
-    const ex = new UnshareExecutor({ launcher });
+    const ex = new UnshareExecutor();
     afterAll(() => box.cleanup());
 
     test('a missing executable is a RUNTIME error, checked before anything starts', async () => {
@@ -25,12 +28,24 @@ describe.runIf(isRoot)('UnshareExecutor', () => {
       const r = await run(ex, box.spec(box.rootfs(), ['/bin/sh', '-c', 'mknod /tmp/null c 1 3 && echo made; echo x > /tmp/null || echo refused; mknod /dev/null2 c 1 3 && echo x > /dev/null2 || echo refused; echo x > /dev/null && echo devnull-ok']));
       expect(r.stdout).toBe('made\nrefused\nrefused\ndevnull-ok\n');
     });
-  });
 
-  describe('perl launch server', () => {
-    const box = new Sandbox();
-    const ex = new UnshareExecutor({ launcher: 'perl' });
-    afterAll(() => box.cleanup());
+    test("stdin, a terminal or inherited output are refused before anything starts: those runs are runc's", async () => {
+      const cases: SpecOverrides[] = [
+        { stdin: Readable.from(['x']) }, { stdin: 'inherit' }, { stdout: 'inherit' }, { stderr: 'inherit' },
+        { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit', process: { terminal: true } },
+      ];
+      for (const over of cases) {
+        const rootfs = box.rootfs();
+        const s = box.spec(rootfs, ['/bin/touch', '/ran'], over);
+        await expect(run(ex, s)).rejects.toMatchObject({ code: 'RUNTIME', hint: 'use --runtime runc' });
+        expect(existsSync(join(rootfs, 'ran'))).toBe(false);
+        expect(existsSync(s.stateDir)).toBe(false);
+      }
+    });
+
+    test('exit 125 of the command is its own, not a setup error', async () => {
+      expect((await run(ex, box.spec(box.rootfs(), ['/bin/sh', '-c', 'exit 125']))).status.exitCode).toBe(125);
+    });
 
     test('arguments with newlines, NUL-free binary-ish text and a large environment arrive intact', async () => {
       const script = 'printf "%s|" "$A" "$B"\necho\necho "$#" "$1"';
@@ -64,13 +79,19 @@ describe.runIf(isRoot)('UnshareExecutor', () => {
       await expect(run(ex, s)).rejects.toMatchObject({ code: 'RUNTIME', message: expect.stringMatching(/container setup failed: mount .*\/mnt\/x: Invalid argument$/) });
       expect(existsSync(s.stateDir)).toBe(false);
     });
+
+    test('a setup step after the root switch that fails is a RUNTIME setup error too', async () => {
+      // The cwd is made in the rootfs, under where /proc is then mounted: chdir fails inside.
+      const s = box.spec(box.rootfs(), ['/bin/true'], { process: { cwd: '/proc/tsbuild-hidden' } });
+      await expect(run(ex, s)).rejects.toMatchObject({ code: 'RUNTIME', message: expect.stringMatching(/container setup failed: chdir \/proc\/tsbuild-hidden: No such file or directory$/) });
+    });
   });
 
-  // Last in this file: the process-wide server stays dead, later runs take the chain.
-  test('when the perl server dies, a running container dies with it and run() fails as a RUNTIME error', async () => {
+  // Last in this file: the process-wide server stays dead.
+  test('when the perl server dies, a running container dies with it and run() fails as a RUNTIME error, as do later runs', async () => {
     const box = new Sandbox();
     try {
-      const ex = new UnshareExecutor({ launcher: 'perl' });
+      const ex = new UnshareExecutor();
       const marker = 'sleep 1234';
       const s = box.spec(box.rootfs(), ['/bin/sh', '-c', `${marker}; echo late`]);
       const p = run(ex, s);
@@ -82,8 +103,7 @@ describe.runIf(isRoot)('UnshareExecutor', () => {
       expect(processesWith(marker)).toEqual([]);
       expect(existsSync(s.stateDir)).toBe(false);
       expect(perlServer()).toBeUndefined();
-      const r = await run(new UnshareExecutor(), box.spec(box.rootfs(), ['/bin/echo', 'chain']));
-      expect(r).toMatchObject({ status: { exitCode: 0 }, stdout: 'chain\n' });
+      await expect(run(ex, box.spec(box.rootfs(), ['/bin/echo', 'late']))).rejects.toMatchObject({ code: 'RUNTIME', hint: 'install perl-base, or use --runtime runc' });
     } finally {
       box.cleanup();
     }

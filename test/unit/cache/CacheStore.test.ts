@@ -30,10 +30,10 @@ const HARM: Array<[string, () => void, RegExp]> = [
   ['truncated to 0 bytes', () => truncateSync(file(), 0), /^empty$/],
   ['cut in half', () => truncateSync(file(), Math.floor(readFileSync(file()).length / 2)), /not JSON/],
   ['garbage', () => writeFileSync(file(), randomBytes(200)), /not JSON/],
-  ['JSON null', () => writeFileSync(file(), 'null'), /not a record/],
+  ['JSON null', () => writeFileSync(file(), 'null'), /want a cache record/],
   ['the record of another key', () => writeFileSync(file(), JSON.stringify({ ...rec, key: sha256Of('other') })), /another key/],
-  ['a layer without digest', () => writeFileSync(file(), JSON.stringify({ ...rec, layer: { size: 1 } })), /valid digest/],
-  ['a layer with a bad size', () => writeFileSync(file(), JSON.stringify({ ...rec, layer: { ...rec.layer, size: -1 } })), /valid size/],
+  ['a layer without digest', () => writeFileSync(file(), JSON.stringify({ ...rec, layer: { size: 1 } })), /layer\.diffID/],
+  ['a layer with a bad size', () => writeFileSync(file(), JSON.stringify({ ...rec, layer: { ...rec.layer, size: -1 } })), /layer\.size: want a byte count/],
   ['no created time', () => writeFileSync(file(), JSON.stringify({ ...rec, created: 'yesterday' })), /created time/],
   ['a directory', () => { rmSync(file()); mkdirSync(file()); }, /directory/],
 ];

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ContainerStore, type NewContainer } from '../../../src/containers/ContainerStore.ts';
-import { processStartTime } from '../../../src/containers/liveness.ts';
+import { ownId } from '../../../src/store/liveness.ts';
 import type { Digest } from '../../../src/core/digest.ts';
 import { openStore } from '../../../src/store/openStore.ts';
 
@@ -74,17 +73,15 @@ describe('ContainerStore', () => {
 
   test('a running record whose supervisor is gone reads as exited (255); a live one stays running', async () => {
     const dead = await cs.create(spec('dead'), tick());
-    const child = spawn('true');
-    await new Promise((r) => child.on('exit', r));
-    await cs.update(dead.id, (r) => { r.state = { status: 'running', pid: child.pid!, pidStart: 1 }; });
+    // An owner id nothing listens for: its process is gone (in whatever PID namespace it ran).
+    await cs.update(dead.id, (r) => { r.state = { status: 'running', owner: '0123456789abcdef', pid: process.pid }; });
     expect((await cs.resolve('dead')).state).toMatchObject({ status: 'exited', exitCode: 255 });
 
     const live = await cs.create(spec('live'), tick());
-    const pidStart = await processStartTime(process.pid);
-    await cs.update(live.id, (r) => { r.state = { status: 'running', pid: process.pid, ...(pidStart ? { pidStart } : {}) }; });
+    await cs.update(live.id, (r) => { r.state = { status: 'running', owner: ownId(join(root, 'tmp')), pid: 1 }; });
     expect((await cs.resolve('live')).state.status).toBe('running');
-    // Same pid, other start time: the pid was reused by another process.
-    await cs.update(live.id, (r) => { r.state.pidStart = (pidStart ?? 0) + 1; });
+    // A record that names no owner (an older tsbuild's) supervises nothing we can know of.
+    await cs.update(live.id, (r) => { delete r.state.owner; });
     expect((await cs.resolve('live')).state.status).toBe('exited');
   });
 

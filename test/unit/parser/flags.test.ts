@@ -21,6 +21,9 @@ describe('instruction flags', () => {
     const a = one('ADD --checksum=sha256:abc --keep-git-dir=true --chown=app --chmod=644 --link --exclude=x --unpack=false https://e.example/x.tar /x/', 'ADD');
     expect(a).toMatchObject({ checksum: 'sha256:abc', keepGitDir: true, chown: 'app', chmod: '644', link: true, exclude: ['x'], unpack: false });
     expect(one('ADD a b', 'ADD').keepGitDir).toBeUndefined();
+    expect(one('ADD a b', 'ADD').unpack).toBeUndefined();
+    expect(one('ADD --unpack a b', 'ADD').unpack).toBe(true);
+    expect(failure('ADD  --unpack=no a b')).toMatchObject({ code: 'PARSE_FLAG', at: '1:6', message: 'expecting boolean value for flag --unpack, not: no' });
   });
 
   it('COPY-only and ADD-only flags are unknown on the other', () => {
