@@ -28,6 +28,7 @@ export function parseCacheRecord(v: unknown, src: RecordSource, at: string): Cac
     if (typeof l.size !== 'number' || !Number.isSafeInteger(l.size) || l.size < 0) throw bad('.layer.size: want a byte count');
     if (typeof l.mediaType !== 'string') throw bad('.layer.mediaType: want a string');
   }
-  if (typeof r.created !== 'string' || typeof r.createdBy !== 'string') throw bad(': want created and createdBy strings');
+  if (typeof r.created !== 'string' || Number.isNaN(Date.parse(r.created))) throw bad('.created: want a created time');
+  if (typeof r.createdBy !== 'string') throw bad('.createdBy: want a string');
   return r as unknown as CacheRecord;
 }

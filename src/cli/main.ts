@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   rmi: async () => (await import('./commands/rmi.ts')).rmiCommand,
   tag: async () => (await import('./commands/tag.ts')).tagCommand,
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
+  fsck: async () => (await import('./commands/fsck.ts')).fsckCommand,
 };
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<NodeJS.Signals, number>;
@@ -74,6 +75,7 @@ Commands:
   inspect    print details of containers and images as JSON
   container  manage containers: run, start, commit, ls, rm, inspect
   image      manage images: history, ls, rm, tag, inspect
+  fsck       check the store for damage and repair it
 
 Run 'tsbuild COMMAND --help' for a command's options.`;
 

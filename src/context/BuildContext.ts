@@ -22,6 +22,8 @@ export interface BuildContextOptions {
   ignoreFile?: string;
   /** Where the stat cache lives (e.g. ROOT/cache/statcache-<hash of context path>.json); in memory when absent. */
   statCachePath?: string;
+  /** Names the stat cache's staging file next to it (StatCacheOptions.tmpName). */
+  statCacheTmpName?: (file: string) => string;
   /** Content hasher, injectable (tests count reads with it). */
   hashFile?: HashFileFn;
 }
@@ -65,7 +67,7 @@ export class BuildContext {
         if (!isErrno(e, 'ENOENT')) throw new TsbuildError('IO', `read ${file}: ${(e as Error).message}`, { cause: e });
       }
     }
-    const cache = opts.statCachePath ? await StatCache.load(opts.statCachePath) : StatCache.memory();
+    const cache = opts.statCachePath ? await StatCache.load(opts.statCachePath, opts.statCacheTmpName ? { tmpName: opts.statCacheTmpName } : {}) : StatCache.memory();
     const ctx = new BuildContext(dir, patterns, cache, opts.hashFile ?? hashFile);
     const root = await ctx.fs.resolve('.');
     if (root === null || !root.st.isDirectory()) throw new TsbuildError('USAGE', `build context ${dir} is not a directory`);

@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'MOUNT'
   | 'USER_UNKNOWN'
   | 'STORE_CORRUPT'
+  /** Damage found in the middle of work was healed; the same work done again succeeds (a build retries once). */
+  | 'STORE_HEALED'
   | 'LOCKED'
   | 'REGISTRY'
   | 'REGISTRY_UNAUTHORIZED'

@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hexOf, type Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
+import { siblingTmpName } from '../store/atomicFile.ts';
 import { DIR_MODE, FILE_MODE } from '../store/permissions.ts';
 
 /** Repositories remembered per registry and blob; the newest first. */
@@ -29,7 +30,7 @@ export class BlobSources {
     all[registry] = list;
     await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
     const file = join(this.dir, `${hexOf(d)}.json`);
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const tmp = siblingTmpName(join(dirname(this.dir), '..', 'tmp'), file);
     await writeFile(tmp, JSON.stringify(all), { mode: FILE_MODE });
     await rename(tmp, file);
   }

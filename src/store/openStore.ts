@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { OnDamage } from '../core/damage.ts';
 import { TsbuildError } from '../core/errors.ts';
 import { canonicalJson } from '../oci/canonicalJson.ts';
 import { createFileAtomic } from './atomicFile.ts';
@@ -30,6 +31,8 @@ export interface OpenStoreOptions {
    * (sys/mount.ts syncFsLater) when the store's `deferred` is flushed: see DeferredSync.
    */
   deferSync?: FlushFn;
+  /** Told about damage the store heals on the way (a blob that does not match its digest, a torn index.json). */
+  onDamage?: OnDamage;
 }
 
 /**
@@ -55,9 +58,10 @@ export async function openStore(root: string, opts: OpenStoreOptions = {}): Prom
     throw new TsbuildError('IO', `open store ${dirs.root}: ${(e as Error).message}`, { cause: e });
   }
   const deferred = opts.deferSync ? new DeferredSync(dirs.root, opts.deferSync) : undefined;
-  const content = new OciStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp, ...(deferred ? { deferred } : {}) });
-  const tags = new OciTagStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp });
-  await recoverUnsynced(dirs.root, content, tags);
+  const onDamage = opts.onDamage ? { onDamage: opts.onDamage } : {};
+  const content = new OciStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp, ...(deferred ? { deferred } : {}), ...onDamage });
+  const tags = new OciTagStore({ layoutDir: dirs.oci, tmpDir: dirs.tmp, ...onDamage });
+  await recoverUnsynced(dirs.root, content, tags, opts.onDamage);
   return {
     dirs,
     content,

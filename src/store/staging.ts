@@ -6,7 +6,7 @@ import { sha256Of, type Digest } from '../core/digest.ts';
 import { tmpName } from './atomicFile.ts';
 import { OciStore } from './ociStore.ts';
 import { DIR_MODE } from './permissions.ts';
-import type { BlobWriter, ContentStore, LocalStore } from './types.ts';
+import type { BlobCheck, BlobWriter, ContentStore, LocalStore } from './types.ts';
 
 /**
  * StagingStore is a ContentStore for work that must add all of its blobs to the store
@@ -70,6 +70,11 @@ export class StagingStore implements ContentStore {
     const digest = sha256Of(data);
     if (await this.#base.has(digest)) return { digest, size: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength };
     return this.#staged.putBytes(data);
+  }
+
+  /** check hashes the staged blob if there is one, else the store's. */
+  async check(d: Digest): Promise<BlobCheck> {
+    return (await this.#staged.has(d)) ? this.#staged.check(d) : this.#base.check(d);
   }
 
   writer(): Promise<BlobWriter> {
