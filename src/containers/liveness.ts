@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 /**
  * processStartTime returns the start time of pid in clock ticks since boot
  * (/proc/PID/stat field 22), or undefined when there is no such process.
- * A pid plus its start time names one process for good: pids are reused, start times not.
+ * A pid plus its start time names one process of this PID namespace for good (pids are
+ * reused, start times not); whether a process is alive is store/liveness.ts's question.
  */
 export async function processStartTime(pid: number): Promise<number | undefined> {
   let text: string;
@@ -17,10 +18,4 @@ export async function processStartTime(pid: number): Promise<number | undefined>
   if (rest[0] === 'Z' || rest[0] === 'X') return undefined; // a zombie supervises nothing
   const start = Number(rest[19]);
   return Number.isFinite(start) ? start : undefined;
-}
-
-/** isAlive tells whether the process pid, started at start ticks, still runs. */
-export async function isAlive(pid: number, start: number | undefined): Promise<boolean> {
-  const now = await processStartTime(pid);
-  return now !== undefined && (start === undefined || now === start);
 }

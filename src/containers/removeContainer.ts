@@ -5,7 +5,8 @@ import { TsbuildError } from '../core/errors.ts';
 import { runcDeleteForce } from '../sys/runc.ts';
 import { rootfsDir } from './createContainer.ts';
 import type { ContainerDeps } from './deps.ts';
-import { isAlive } from './liveness.ts';
+import { isAlive } from '../store/liveness.ts';
+import { processStartTime } from './liveness.ts';
 import { stateDir } from './startContainer.ts';
 import type { ContainerView } from './types.ts';
 
@@ -34,13 +35,20 @@ export async function removeContainer(deps: ContainerDeps, c: ContainerView, opt
  * stopContainer ends a running container by signalling its supervising tsbuild
  * process (SIGTERM: it kills the container through its executor, unmounts and
  * records the exit), then waits for that process to go. If it does not within
- * 10 s, it is SIGKILLed and the runtime's leftovers are killed directly.
+ * 10 s, it is SIGKILLed and the runtime's leftovers are killed directly. Whether
+ * the supervisor lives is the kernel's word (store/liveness.ts); a supervisor in
+ * another PID namespace cannot be signalled from here (CONTAINER_RUNNING).
  */
 export async function stopContainer(deps: ContainerDeps, c: ContainerView): Promise<void> {
-  const pid = c.state.pid;
-  if (pid === undefined) return;
-  const alive = () => isAlive(pid, c.state.pidStart);
+  const { owner, pid } = c.state;
+  if (owner === undefined) return;
+  const alive = () => isAlive(deps.store.dirs.tmp, owner);
   if (!(await alive())) return;
+  if (pid === undefined || c.state.pidStart === undefined || (await processStartTime(pid)) !== c.state.pidStart) {
+    throw new TsbuildError('CONTAINER_RUNNING', `container ${c.name} is run by a tsbuild process in another PID namespace`, {
+      hint: 'stop it from there (Ctrl-C, or tsbuild rm -f in that namespace)',
+    });
+  }
   try {
     process.kill(pid, 'SIGTERM');
   } catch {

@@ -7,6 +7,7 @@ import type { ActiveSnapshot } from '../snapshot/types.ts';
 import { rootfsDir } from './createContainer.ts';
 import type { ContainerDeps } from './deps.ts';
 import { processStartTime } from './liveness.ts';
+import { ownId } from '../store/liveness.ts';
 import { makeMountStubs } from './mountStubs.ts';
 import { processEnv } from './runConfig.ts';
 import type { ContainerState, ContainerView } from './types.ts';
@@ -44,7 +45,8 @@ export async function startContainer(deps: ContainerDeps, c: ContainerView, io: 
   const executor = deps.executor;
   if (!executor) throw new TsbuildError('INTERNAL', 'start container: no executor wired');
   const pidStart = await processStartTime(process.pid);
-  const prev = await deps.containers.claim(c.id, { pid: process.pid, ...(pidStart !== undefined ? { pidStart } : {}) });
+  const owner = { owner: ownId(deps.store.dirs.tmp), pid: process.pid, ...(pidStart !== undefined ? { pidStart } : {}) };
+  const prev = await deps.containers.claim(c.id, owner);
   let status: ExitStatus | undefined;
   let active: ActiveSnapshot | undefined;
   try {
@@ -54,7 +56,7 @@ export async function startContainer(deps: ContainerDeps, c: ContainerView, io: 
     const user = await resolveUser(active.merged, c.config.User ?? '');
     await deps.containers.update(c.id, (r) => {
       r.stubs = [...new Set([...r.stubs, ...stubs])];
-      r.state = { status: 'running', pid: process.pid, ...(pidStart !== undefined ? { pidStart } : {}), startedAt: deps.now().toISOString() };
+      r.state = { status: 'running', ...owner, startedAt: deps.now().toISOString() };
     });
     status = { exitCode: 255 };
     status = await executor.run(runSpec(c, active.merged, user, io, signal)).catch((e: unknown) => { throw startError(e); });
@@ -65,7 +67,7 @@ export async function startContainer(deps: ContainerDeps, c: ContainerView, io: 
   } finally {
     await active?.unmount();
     await deps.containers.update(c.id, (r) => {
-      if (r.state.pid !== process.pid) return;
+      if (r.state.owner !== owner.owner) return;
       r.state = status ? exited(r.state, status, deps.now()) : prev;
     });
   }
@@ -74,6 +76,7 @@ export async function startContainer(deps: ContainerDeps, c: ContainerView, io: 
 /** exited is the state after the process ended with status. */
 function exited(s: ContainerState, status: ExitStatus, now: Date): ContainerState {
   const out: ContainerState = { ...s, status: 'exited', exitCode: status.exitCode, finishedAt: now.toISOString() };
+  delete out.owner;
   delete out.pid;
   delete out.pidStart;
   if (status.signal) out.signal = status.signal;

@@ -28,9 +28,14 @@ export interface HostConfig {
 /** ContainerState is the mutable part of a record. */
 export interface ContainerState {
   status: ContainerStatus;
-  /** pid of the tsbuild process supervising the container while it runs. */
+  /**
+   * The liveness id (store/liveness.ts) of the tsbuild process supervising the container
+   * while it runs: whether it is alive is asked of the kernel, in any PID namespace.
+   */
+  owner?: string;
+  /** pid of that process in its PID namespace: what `rm -f` signals, from the same namespace. */
   pid?: number;
-  /** That process's start time (clock ticks since boot, /proc/PID/stat field 22): guards against pid reuse. */
+  /** That process's start time (clock ticks since boot, /proc/PID/stat field 22): tells whether `pid` here is that process. */
   pidStart?: number;
   startedAt?: string;
   finishedAt?: string;

@@ -2,7 +2,8 @@ import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TsbuildError } from '../core/errors.ts';
 import { bindMount, isMountPoint, mountOverlay, mountView, unmount } from '../sys/mount.ts';
-import { ownerToken } from '../sys/proc.ts';
+import { ownId } from '../store/liveness.ts';
+import { FILE_MODE } from '../store/permissions.ts';
 import { OWNER_FILE } from './mounts.ts';
 import type { ActiveSnapshot, CommitOptions, LayerBlob } from './types.ts';
 
@@ -11,6 +12,8 @@ export interface OverlayActiveOptions {
   dir: string;
   /** cwd of mount(8), against which lowerdirs resolve. */
   snapshotsDir: string;
+  /** The store's staging dir: the owner file holds this process's id there (store/liveness.ts). */
+  tmpDir: string;
   /** Relative lowerdirs, top-most first; empty means merged/ is a bind mount of upper/. */
   lowerdirs: string[];
   commit: (upper: string, opts: CommitOptions) => Promise<LayerBlob | null>;
@@ -61,7 +64,7 @@ export class OverlayActive implements ActiveSnapshot {
   async mount(): Promise<void> {
     if (this.#spent) throw new TsbuildError('INTERNAL', `mount ${this.dir}: snapshot already committed or removed`);
     if (await this.#isMounted()) return;
-    await writeFile(join(this.dir, OWNER_FILE), await ownerToken());
+    await writeFile(join(this.dir, OWNER_FILE), ownId(this.#opts.tmpDir), { mode: FILE_MODE });
     if (this.#opts.lowerdirs.length === 0) await bindMount(this.upper, this.#target);
     else {
       // Overlay refuses a workdir left over from an earlier mount's crash only if it is busy; clearing it is safe.

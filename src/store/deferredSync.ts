@@ -4,8 +4,9 @@
 // compressed blob's fsync competed with the registry's own for the disk. Instead:
 //
 //  1. Before the first blob is renamed into blobs/ unsynced, the process makes a
-//     marker durable: ROOT/unsynced/<boot id>-<pid>-<random>, holding the boot id
-//     and a time a little before now ("blobs written after this may be torn").
+//     marker durable: ROOT/unsynced/<boot id>-<owner id>-<random>, holding the boot id,
+//     the id this process is alive by (liveness.ts) and a time a little before now
+//     ("blobs written after this may be torn").
 //  2. At the end, flush() hands the marker (and the snapshots' markers) to one
 //     detached syncfs(2), which deletes them once the file system is durable; the
 //     command does not wait for the disk.
@@ -15,12 +16,15 @@
 //     the tags whose manifest went with them, and removes the marker. A cache
 //     record whose layer is gone is a miss (lookupRecord checks the blob), so the
 //     next build makes it again.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { digestFromHash, type Digest } from '../core/digest.ts';
+import { ignoreDamage, type OnDamage } from '../core/damage.ts';
+import type { Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
+import { isAlive, ownId } from './liveness.ts';
+import { DIR_MODE, FILE_MODE } from './permissions.ts';
 import type { ContentStore, TagStore } from './types.ts';
 
 /**
@@ -38,7 +42,8 @@ export type FlushFn = (path: string, done: readonly string[]) => Promise<void>;
 
 interface Marker {
   boot: string;
-  pid: number;
+  /** The writer's id (liveness.ts): a marker of this boot whose owner is gone is an orphan. */
+  owner: string;
   since: number;
 }
 
@@ -50,6 +55,7 @@ interface Marker {
 export class DeferredSync {
   readonly dir: string;
   readonly #root: string;
+  readonly #tmpDir: string;
   readonly #flush: FlushFn;
   #marker: Promise<string> | undefined;
   #notes: string[] = [];
@@ -60,6 +66,7 @@ export class DeferredSync {
   constructor(root: string, flush: FlushFn) {
     this.#root = root;
     this.dir = join(root, 'unsynced');
+    this.#tmpDir = join(root, 'tmp');
     this.#flush = flush;
   }
 
@@ -70,11 +77,12 @@ export class DeferredSync {
   }
 
   async #create(): Promise<string> {
-    await mkdir(this.dir, { recursive: true });
-    const path = join(this.dir, `${bootId()}-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const fh = await open(path, 'wx', 0o644);
+    await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
+    const owner = ownId(this.#tmpDir);
+    const path = join(this.dir, `${bootId()}-${owner}-${randomBytes(4).toString('hex')}`);
+    const fh = await open(path, 'wx', FILE_MODE);
     try {
-      await fh.writeFile(JSON.stringify({ boot: bootId(), pid: process.pid, since: Date.now() - SLACK_MS } satisfies Marker));
+      await fh.writeFile(JSON.stringify({ boot: bootId(), owner, since: Date.now() - SLACK_MS } satisfies Marker));
       await fh.sync();
     } finally {
       await fh.close();
@@ -127,14 +135,14 @@ export class DeferredSync {
     if (done.length) await this.#flush(this.#root, done);
   }
 
-  /** orphans are this boot's markers of processes that are gone: the syncfs about to start covers their writes. */
+  /** orphans are this boot's markers of processes that are gone (in any PID namespace): the syncfs about to start covers their writes. */
   async #orphans(own: string[]): Promise<string[]> {
     const out: string[] = [];
     for (const name of await readdir(this.dir).catch(() => [] as string[])) {
       const path = join(this.dir, name);
       if (own.includes(path)) continue;
       const m = await readMarker(path);
-      if (m && m.boot === bootId() && !alive(m.pid)) out.push(path);
+      if (m && m.boot === bootId() && !(await isAlive(this.#tmpDir, m.owner))) out.push(path);
     }
     return out;
   }
@@ -143,10 +151,11 @@ export class DeferredSync {
 /**
  * recoverUnsynced checks the markers other boots left (an OS crash came before their
  * sync): every blob written since a marker's time is re-hashed, a blob that does not
- * match its name is deleted, index entries whose manifest is gone are dropped, and the
- * marker is removed. Returns the deleted digests. Costs one readdir when there is none.
+ * match its name is deleted, index entries whose manifest is gone are dropped (each
+ * reported to onDamage), and the marker is removed. Returns the deleted digests. Costs
+ * one readdir when there is none.
  */
-export async function recoverUnsynced(root: string, content: ContentStore, tags: TagStore): Promise<Digest[]> {
+export async function recoverUnsynced(root: string, content: ContentStore, tags: TagStore, onDamage: OnDamage = ignoreDamage): Promise<Digest[]> {
   const dir = join(root, 'unsynced');
   const names = await readdir(dir).catch((e: unknown) => { if (isErrno(e, 'ENOENT')) return [] as string[]; throw e; });
   const stale: { path: string; since: number }[] = [];
@@ -162,9 +171,10 @@ export async function recoverUnsynced(root: string, content: ContentStore, tags:
   for (const d of await content.list()) {
     const st = await stat(content.path(d)).catch(() => undefined);
     if (!st || st.mtimeMs < since) continue;
-    if ((await hashFile(content.path(d))) !== d) {
+    if ((await content.check(d)) === 'damaged') {
       await content.delete(d);
       removed.push(d);
+      onDamage({ what: `blob ${d}`, problem: 'torn by an OS crash before it was synced', action: 'removed', fixed: true });
     }
   }
   if (removed.length) {
@@ -172,6 +182,7 @@ export async function recoverUnsynced(root: string, content: ContentStore, tags:
       if (!(await content.has(e.descriptor.digest))) {
         if (e.name !== undefined) await tags.remove(e.name);
         else await tags.forget(e.descriptor.digest);
+        onDamage({ what: e.name !== undefined ? `tag ${e.name}` : `untagged image ${e.descriptor.digest}`, problem: `its manifest ${e.descriptor.digest} was torn by an OS crash`, action: 'removed', fixed: true });
       }
     }
   }
@@ -182,7 +193,7 @@ export async function recoverUnsynced(root: string, content: ContentStore, tags:
 async function readMarker(path: string): Promise<Marker | undefined> {
   try {
     const m = JSON.parse(await readFile(path, 'utf8')) as Partial<Marker>;
-    return typeof m.boot === 'string' && typeof m.pid === 'number' && typeof m.since === 'number' ? (m as Marker) : undefined;
+    return typeof m.boot === 'string' && typeof m.owner === 'string' && typeof m.since === 'number' ? (m as Marker) : undefined;
   } catch {
     return undefined;
   }
@@ -197,21 +208,6 @@ async function fsyncPath(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return isErrno(e, 'EPERM');
-  }
-}
-
-async function hashFile(path: string): Promise<Digest> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return digestFromHash(h);
 }
 
 let boot: string | undefined;

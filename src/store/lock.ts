@@ -1,131 +1,190 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsbuildError, isErrno } from '../core/errors.ts';
+import { isAlive, ownId } from './liveness.ts';
+import { DIR_MODE, FILE_MODE } from './permissions.ts';
 
-/** LockOptions tune how long withFileLock waits for another holder. */
+/** LockOptions tune how long a lock waits for another holder. */
 export interface LockOptions {
-  /** Give up after this long (default 60 s) with TsbuildError('LOCKED'). */
+  /** Give up after this long (default 60 s) with TsbuildError('LOCKED'); Infinity waits for good. */
   timeoutMs?: number;
+  /** Stop waiting (with the signal's reason) when it is aborted. */
+  signal?: AbortSignal;
 }
 
-// A lock file younger than this may still be getting its owner written into it.
-const EMPTY_GRACE_MS = 5_000;
-// A stale-breaking guard older than this belongs to a process that crashed while breaking.
-const GUARD_STALE_MS = 10_000;
+/** LOCK_NAME is what a lock may be called: it never holds '@', which ends the name in an entry. */
+export const LOCK_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 
+/** Release gives a lock back. */
+export type Release = () => Promise<void>;
+
+/** In this process, holders of one lock queue on a promise chain (no polling); the tail is kept here. */
 const inProcess = new Map<string, Promise<unknown>>();
 
 /**
- * withFileLock runs fn while holding an exclusive lock on lockPath, across
- * processes (a file created with O_EXCL holding `pid starttime nonce`) and
- * within this process (a promise chain, so callers queue instead of polling).
- * A lock whose owner process is gone (pid dead, or reused: start time differs)
- * is broken automatically. The lock file is removed when fn settles.
+ * withFileLock runs fn holding the lock `name` of the store whose staging dir is tmpDir,
+ * across processes in any PID namespace and within this process (see acquire).
  */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
-  const prev = inProcess.get(lockPath) ?? Promise.resolve();
-  const run = prev.catch(() => undefined).then(async () => {
-    const token = await acquire(lockPath, opts.timeoutMs ?? 60_000);
-    try {
-      return await fn();
-    } finally {
-      await release(lockPath, token);
-    }
-  });
-  inProcess.set(lockPath, run);
+export async function withFileLock<T>(tmpDir: string, name: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+  const release = await acquireLock(tmpDir, name, opts);
   try {
-    return await run;
+    return await fn();
   } finally {
-    if (inProcess.get(lockPath) === run) inProcess.delete(lockPath);
+    await release();
   }
 }
 
-async function acquire(lockPath: string, timeoutMs: number): Promise<string> {
-  const token = `${process.pid} ${await startTime(process.pid)} ${randomBytes(8).toString('hex')}\n`;
+/**
+ * acquireLock waits for the lock `name` and returns its release. Across processes a lock
+ * is the entries `tmp/locks/<name>@<owner id>-<nonce>`: a taker creates its entry, then lists
+ * the others; if another one's owner is alive (liveness.ts: the kernel's word, in any PID
+ * namespace) it removes its entry and waits. Of two takers, the later to create its entry
+ * sees the earlier's, so two never both hold it. An entry whose owner died is removed by
+ * whoever finds it: a killed holder never blocks anyone.
+ */
+export async function acquireLock(tmpDir: string, name: string, opts: LockOptions = {}): Promise<Release> {
+  return (await takeLock(tmpDir, name, opts.timeoutMs ?? 60_000, true, opts.signal))!;
+}
+
+/**
+ * tryLock takes the lock `name` if nobody (in this process or another) holds it, and
+ * returns its release; else undefined at once. Two processes trying at the same moment
+ * may both get undefined.
+ */
+export async function tryLock(tmpDir: string, name: string): Promise<Release | undefined> {
+  if (inProcess.has(lockKey(tmpDir, name))) return undefined;
+  return takeLock(tmpDir, name, 0, false);
+}
+
+function lockKey(tmpDir: string, name: string): string {
+  return `${tmpDir}\0${name}`;
+}
+
+async function takeLock(tmpDir: string, name: string, timeoutMs: number, wait: boolean, signal?: AbortSignal): Promise<Release | undefined> {
+  if (!LOCK_NAME.test(name)) throw new TsbuildError('INTERNAL', `bad lock name "${name}"`);
+  const key = lockKey(tmpDir, name);
+  const prev = inProcess.get(key) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = new Promise<void>((r) => (done = r));
+  inProcess.set(key, mine);
+  // The next one in this process may go once we are done and so is everyone before us.
+  const free = () => void prev.then(() => {
+    if (inProcess.get(key) === mine) inProcess.delete(key);
+    done();
+  });
+  let entry: string | undefined;
+  try {
+    await untilAborted(prev, signal);
+    entry = await takeEntry(tmpDir, name, timeoutMs, wait, signal);
+  } catch (e) {
+    free();
+    throw e;
+  }
+  if (entry === undefined) {
+    free();
+    return undefined;
+  }
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    try {
+      await unlink(entry).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
+    } finally {
+      free();
+    }
+  };
+}
+
+/** untilAborted waits for p, or rejects with signal's reason once it is aborted. */
+async function untilAborted(p: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) {
+    await p;
+    return;
+  }
+  signal.throwIfAborted();
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([p, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function takeEntry(tmpDir: string, name: string, timeoutMs: number, wait: boolean, signal?: AbortSignal): Promise<string | undefined> {
+  const dir = join(tmpDir, 'locks');
+  const prefix = `${name}@`;
+  const mineName = `${prefix}${ownId(tmpDir)}-${randomBytes(4).toString('hex')}`;
+  const mine = join(dir, mineName);
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
-  for (;;) {
-    try {
-      const fh = await open(lockPath, 'wx', 0o644);
-      try { await fh.writeFile(token); } finally { await fh.close(); }
-      return token;
-    } catch (e) {
-      if (!isErrno(e, 'EEXIST')) throw new TsbuildError('IO', `lock ${lockPath}: ${(e as Error).message}`, { cause: e });
+  for (let tries = 0; ; tries++) {
+    signal?.throwIfAborted();
+    if ((await liveHolder(tmpDir, dir, prefix, mineName)) === undefined) {
+      await create(mine);
+      if ((await liveHolder(tmpDir, dir, prefix, mineName)) === undefined) return mine;
+      // Another taker came at the same time: both step back, for a random while.
+      await unlink(mine);
+      if (!wait && tries < 2) {
+        await sleep(1 + Math.random() * 4);
+        continue;
+      }
     }
-    const seen = await readOwner(lockPath);
-    if (seen !== undefined && (await isStale(lockPath, seen))) {
-      await breakStale(lockPath, seen);
-      continue;
-    }
+    if (!wait) return undefined;
     if (Date.now() > deadline) {
-      throw new TsbuildError('LOCKED', `lock ${lockPath}: held by pid ${seen?.split(' ')[0] || '?'} for more than ${timeoutMs / 1000}s`, {
-        hint: 'another tsbuild process is using this store; remove the lock file if that process is gone',
+      throw new TsbuildError('LOCKED', `lock ${name} in ${dir}: held by another tsbuild process for more than ${timeoutMs / 1000}s`, {
+        hint: 'another tsbuild process is using this store',
       });
     }
-    await sleep(delay);
+    await sleep(delay * (0.5 + Math.random()), undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
     delay = Math.min(delay * 2, 100);
   }
 }
 
-async function release(lockPath: string, token: string): Promise<void> {
-  // Only remove the file if it is still ours (it always should be).
-  if ((await readOwner(lockPath)) !== token) return;
-  await unlink(lockPath).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
+async function create(path: string): Promise<void> {
+  try {
+    await writeFile(path, '', { flag: 'wx', mode: FILE_MODE });
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw new TsbuildError('IO', `lock ${path}: ${(e as Error).message}`, { cause: e });
+    await mkdir(join(path, '..'), { recursive: true, mode: DIR_MODE });
+    await writeFile(path, '', { flag: 'wx', mode: FILE_MODE });
+  }
 }
 
-async function readOwner(lockPath: string): Promise<string | undefined> {
+/** liveHolder returns the owner id of another live entry of the lock, removing dead ones. */
+async function liveHolder(tmpDir: string, dir: string, prefix: string, mineName: string): Promise<string | undefined> {
+  let names: string[];
   try {
-    return await readFile(lockPath, 'utf8');
+    names = await readdir(dir);
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return undefined;
     throw e;
   }
+  for (const n of names) {
+    if (n === mineName || !n.startsWith(prefix)) continue;
+    const owner = n.slice(prefix.length, prefix.length + 16);
+    if (await isAlive(tmpDir, owner)) return owner;
+    // Its owner is gone for good (ids are never reused): nobody else can need the entry.
+    await unlink(join(dir, n)).catch(() => undefined);
+  }
+  return undefined;
 }
 
-async function isStale(lockPath: string, owner: string): Promise<boolean> {
-  const [pidText, start] = owner.trim().split(' ');
-  if (!pidText) {
-    // Created but not yet written, or its creator died in between.
-    const st = await stat(lockPath).catch(() => undefined);
-    return st !== undefined && Date.now() - st.mtimeMs > EMPTY_GRACE_MS;
+/** sweepLocks removes the lock entries of dead processes (a killed build's step locks); returns how many. */
+export async function sweepLocks(tmpDir: string): Promise<number> {
+  const dir = join(tmpDir, 'locks');
+  let n = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const at = name.lastIndexOf('@');
+    if (at < 0 || (await isAlive(tmpDir, name.slice(at + 1, at + 17)))) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+    n++;
   }
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  const now = await startTime(pid);
-  return now === undefined || (start !== undefined && now !== start);
-}
-
-/**
- * breakStale removes a dead owner's lock file. A guard file serialises breakers,
- * and the content is re-read under the guard, so a lock taken afresh by another
- * process between our check and our unlink is never removed.
- */
-async function breakStale(lockPath: string, seen: string): Promise<void> {
-  const guard = `${lockPath}.break`;
-  try {
-    await (await open(guard, 'wx')).close();
-  } catch (e) {
-    if (!isErrno(e, 'EEXIST')) throw e;
-    const st = await stat(guard).catch(() => undefined);
-    if (st && Date.now() - st.mtimeMs > GUARD_STALE_MS) await unlink(guard).catch(() => undefined);
-    await sleep(5);
-    return;
-  }
-  try {
-    if ((await readOwner(lockPath)) === seen) await unlink(lockPath).catch(() => undefined);
-  } finally {
-    await unlink(guard).catch(() => undefined);
-  }
-}
-
-/** startTime reads a process's start time (clock ticks since boot) from /proc; undefined if it is gone. */
-async function startTime(pid: number): Promise<string | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Field 22; the command name (field 2) may contain spaces, so count after its closing paren.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return n;
 }

@@ -9,6 +9,7 @@ import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
 import { createRenderer, type ProgressMode } from '../../ui/createRenderer.ts';
 import { openBuilder } from '../wire.ts';
 import { parseCacheSpec, parseOutputSpec } from '../buildOutputs.ts';
+import { ENTITLEMENTS, type Entitlement } from '../../solver/entitlements.ts';
 
 const HELP = `usage: tsbuild build [OPTIONS] [CONTEXT]
 
@@ -22,6 +23,8 @@ Options:
       --target STAGE       build up to this stage
       --no-cache           do not use cached steps
       --network MODE       host (default) or none for RUN steps
+      --allow ENTITLEMENT  grant security.insecure (RUN --security=insecure: every capability,
+                           no seccomp) or network.host (repeatable, or comma-separated)
       --progress MODE      auto, plain, tty, json or quiet
       --iidfile FILE       write the image id to FILE
       --jobs N             steps run at once across stages (default: number of CPUs)
@@ -41,6 +44,7 @@ const BUILD_OPTIONS = {
   target: { type: 'string' },
   'no-cache': { type: 'boolean' },
   network: { type: 'string' },
+  allow: { type: 'string', multiple: true },
   progress: { type: 'string' },
   iidfile: { type: 'string' },
   jobs: { type: 'string' },
@@ -67,6 +71,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
   const text = decodeBuildfile(bytes, filename);
   const network = values.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw new TsbuildError('USAGE', `build: --network must be host or none, not "${network}"`);
+  const entitlements = parseAllow(values.allow ?? []);
   const progress = (values.progress ?? 'auto') as ProgressMode;
   if (!['auto', 'plain', 'tty', 'json', 'quiet'].includes(progress)) throw new TsbuildError('USAGE', `build: --progress must be auto, plain, tty, json or quiet`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
@@ -96,6 +101,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
         ...(values.target ? { target: values.target } : {}),
         noCache: Boolean(values['no-cache']),
         network: network === 'none' ? 'none' : 'host',
+        entitlements,
         jobs: jobs ?? builder.defaultJobs,
         ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
         signal: ctx.signal,
@@ -114,6 +120,16 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
     await builder.close();
   }
 });
+
+/** parseAllow reads --allow values (each may list several, comma-separated); an unknown entitlement is a usage error. */
+function parseAllow(values: readonly string[]): Set<Entitlement> {
+  const out = new Set<Entitlement>();
+  for (const e of values.flatMap((v) => v.split(','))) {
+    if (!(ENTITLEMENTS as readonly string[]).includes(e)) throw new TsbuildError('USAGE', `build: --allow: unknown entitlement "${e}" (want ${ENTITLEMENTS.join(' or ')})`);
+    out.add(e as Entitlement);
+  }
+  return out;
+}
 
 async function findBuildfile(given: string | undefined, contextDir: string): Promise<string> {
   if (given === '-') return '-';

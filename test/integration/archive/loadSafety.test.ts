@@ -141,7 +141,7 @@ describe('loadArchive on broken input', () => {
     const dst = await fresh();
     await expect(loadArchive(dst, cut)).rejects.toMatchObject({ code: 'BAD_ARCHIVE' });
     const { readdirSync } = await import('node:fs');
-    expect(readdirSync(dst.dirs.tmp).filter((f) => f !== 'locks')).toEqual([]);
+    expect(readdirSync(dst.dirs.tmp).filter((f) => f !== 'locks' && f !== 'live')).toEqual([]);
     expect(await dst.content.list()).toEqual([]);
   });
 

@@ -138,7 +138,7 @@ describe('build', () => {
     expect(blobs()).toEqual(blobsBefore);
     expect(keys()).toEqual(keysBefore);
     expect(mountsUnder(t.root)).toEqual([]);
-    expect(readdirSync(join(t.root, 'tmp')).filter((n) => n !== 'locks')).toEqual([]);
+    expect(readdirSync(join(t.root, 'tmp')).filter((n) => n !== 'locks' && n !== 'live')).toEqual([]);
   });
 
   test('FROM scratch with COPY', async () => {

@@ -40,7 +40,7 @@ test.each(['SIGINT', 'SIGTERM'] as const)('%s during a RUN leaves no mount, cont
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   expect(code).toBe(sig === 'SIGINT' ? 130 : 143);
   expect(mountsUnder(t.root)).toEqual([]);
-  expect(readdirSync(join(t.root, 'tmp')).filter((n) => n !== 'locks')).toEqual([]);
+  expect(readdirSync(join(t.root, 'tmp')).filter((n) => n !== 'locks' && n !== 'live')).toEqual([]);
   expect(sleepers(marker)).toBe(0);
   writeFileSync(join(ctx, 'Buildfile'), 'FROM busybox\nRUN echo before > /b\nRUN echo after > /a\n');
   await ok(['--root', t.root, 'build', '--progress=quiet', ctx]);
@@ -71,5 +71,5 @@ test.each([['root', ''], ['another user', 'USER 1000:1000\n']])('a SIGKILL durin
   writeFileSync(join(ctx, 'Buildfile'), 'FROM busybox\nRUN echo after-kill > /a\n');
   await ok(['--root', t.root, 'build', '--progress=quiet', ctx]);
   expect(mountsUnder(t.root)).toEqual([]);
-  expect(readdirSync(join(t.root, 'tmp')).filter((n) => n !== 'locks')).toEqual([]);
+  expect(readdirSync(join(t.root, 'tmp')).filter((n) => n !== 'locks' && n !== 'live')).toEqual([]);
 });

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mountsUnder, mountsUnderAnywhere } from '../../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { BIN, mountsUnder, mountsUnderAnywhere } from '../../helpers/cli.ts';
 import { hasBusybox, isRoot } from '../../helpers/rootfs.ts';
 import { makeHarness, pidAlive, processesMentioning, type Harness } from './harness.ts';
 
@@ -118,5 +119,23 @@ describe.runIf(isRoot && hasBusybox())('container lifecycle', () => {
     expect(bad.stderr.split('\n')[0]).toBe('error: unable to find user nobody-here: no matching entries in passwd file');
     expect((await h.ok('ps', '-a', '--format', '{{.Names}} {{.Status}}')).stdout).toContain('baduser Created\n');
     await h.ok('rm', 'baduser');
+  });
+
+  test('a container supervised from another PID namespace reads as running; rm -f here refuses to signal a stranger pid, and works once it is gone', async () => {
+    const args = [BIN, '--root', h.t.root, 'run', '--name', 'nsrun', 'busybox', 'sleep', '100'];
+    const child = spawn('unshare', ['--mount', '--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, ...args], { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
+    const gone = new Promise((r) => child.on('close', r));
+    try {
+      await h.waitStatus('nsrun', 'running');
+      const rm = await h.cli('rm', '-f', 'nsrun');
+      expect(rm.code).toBe(1);
+      expect(rm.stderr).toMatch(/container nsrun is run by a tsbuild process in another PID namespace/);
+      expect((await h.ok('ps')).stdout).toMatch(/ nsrun\n/);
+    } finally {
+      child.kill('SIGKILL');
+      await gone;
+    }
+    await h.waitStatus('nsrun', 'exited');
+    expect((await h.ok('rm', '-f', 'nsrun')).stdout).toBe('nsrun\n');
   });
 });

@@ -12,10 +12,10 @@ import { commitDir } from '../../../src/snapshot/dirLayer.ts';
 import { cleanupStaleMounts } from '../../../src/snapshot/mounts.ts';
 import { OverlaySnapshotter } from '../../../src/snapshot/OverlaySnapshotter.ts';
 import type { LayerBlob } from '../../../src/snapshot/types.ts';
+import { ownId } from '../../../src/store/liveness.ts';
 import { openStore } from '../../../src/store/openStore.ts';
 import type { LocalStore } from '../../../src/store/types.ts';
 import { MOUNT_DATA_MAX, isMountPoint, namespacePath, overlayOptions } from '../../../src/sys/mount.ts';
-import { ownerToken } from '../../../src/sys/proc.ts';
 import { mountsUnder } from '../../helpers/cli.ts';
 import { isRoot, makeBusyboxRootfs } from '../../helpers/rootfs.ts';
 import { destroyRoot, tempRoot } from './helpers.ts';
@@ -179,7 +179,7 @@ describe.runIf(isRoot)('OverlaySnapshotter', () => {
     const wrong = 'sha256:' + 'b'.repeat(64) as DiffID;
     await expect(snaps.ensure(wrong, () => store.content.open(layer.digest))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
     expect(await snaps.has(wrong)).toBe(false);
-    expect(readdirSync(store.dirs.tmp).filter((n) => n !== 'locks')).toEqual([]);
+    expect(readdirSync(store.dirs.tmp).filter((n) => n !== 'locks' && n !== 'live')).toEqual([]);
   });
 
   test('cleanupStaleMounts unmounts what dead owners left in our namespace, not what live ones hold', async () => {
@@ -189,9 +189,8 @@ describe.runIf(isRoot)('OverlaySnapshotter', () => {
     // Mounts in our own namespace are what older versions left (ours live in a helper's namespace).
     const mergedOf = (name: string) => join(root, 'containers', name, 'merged');
     for (const name of ['dead', 'live']) execFileSync('mount', ['--bind', join(root, 'containers', name, 'upper'), mergedOf(name)]);
-    const child = execFileSync('sh', ['-c', 'echo $$']).toString().trim(); // a pid that has exited
-    await writeFile(join(root, 'containers/dead/owner'), `${child} 1\n`);
-    await writeFile(join(root, 'containers/live/owner'), await ownerToken());
+    await writeFile(join(root, 'containers/dead/owner'), '0123456789abcdef'); // an owner id nothing listens for
+    await writeFile(join(root, 'containers/live/owner'), ownId(join(root, 'tmp')));
     expect(await cleanupStaleMounts(root)).toEqual([mergedOf('dead')]);
     expect(mountsUnder(root)).toEqual([mergedOf('live')]);
     execFileSync('umount', [mergedOf('live')]);
@@ -246,6 +245,6 @@ describe.runIf(isRoot)('OverlaySnapshotter', () => {
     expect(existsSync(snapDir)).toBe(false);
     await after.ensure(layer.diffID, () => store.content.open(layer.digest));
     expect(readFileSync(join(after.layerDir(layer.diffID), 'f'), 'utf8')).toBe('x');
-    expect(readdirSync(store.dirs.tmp).filter((n) => n !== 'locks')).toEqual([]);
+    expect(readdirSync(store.dirs.tmp).filter((n) => n !== 'locks' && n !== 'live')).toEqual([]);
   });
 });

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ContainerStore, type NewContainer } from '../../../src/containers/ContainerStore.ts';
-import { processStartTime } from '../../../src/containers/liveness.ts';
+import { ownId } from '../../../src/store/liveness.ts';
 import type { Digest } from '../../../src/core/digest.ts';
 import { openStore } from '../../../src/store/openStore.ts';
 
@@ -74,22 +73,44 @@ describe('ContainerStore', () => {
 
   test('a running record whose supervisor is gone reads as exited (255); a live one stays running', async () => {
     const dead = await cs.create(spec('dead'), tick());
-    const child = spawn('true');
-    await new Promise((r) => child.on('exit', r));
-    await cs.update(dead.id, (r) => { r.state = { status: 'running', pid: child.pid!, pidStart: 1 }; });
+    // An owner id nothing listens for: its process is gone (in whatever PID namespace it ran).
+    await cs.update(dead.id, (r) => { r.state = { status: 'running', owner: '0123456789abcdef', pid: process.pid }; });
     expect((await cs.resolve('dead')).state).toMatchObject({ status: 'exited', exitCode: 255 });
 
     const live = await cs.create(spec('live'), tick());
-    const pidStart = await processStartTime(process.pid);
-    await cs.update(live.id, (r) => { r.state = { status: 'running', pid: process.pid, ...(pidStart ? { pidStart } : {}) }; });
+    await cs.update(live.id, (r) => { r.state = { status: 'running', owner: ownId(join(root, 'tmp')), pid: 1 }; });
     expect((await cs.resolve('live')).state.status).toBe('running');
-    // Same pid, other start time: the pid was reused by another process.
-    await cs.update(live.id, (r) => { r.state.pidStart = (pidStart ?? 0) + 1; });
+    // A record that names no owner (an older tsbuild's) supervises nothing we can know of.
+    await cs.update(live.id, (r) => { delete r.state.owner; });
     expect((await cs.resolve('live')).state.status).toBe('exited');
   });
 
   test('concurrent creates with one name: exactly one wins', async () => {
     const results = await Promise.allSettled([1, 2, 3, 4].map(() => cs.create(spec('same'), tick())));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+});
+
+describe('a damaged container record', () => {
+  test.each([
+    ['truncated to 0', ''],
+    ['cut in half', '{"id":"'],
+    ['another container\'s', 'SELF'],
+  ])('%s: left alone and reported; the other containers stay usable', async (_n, text) => {
+    const damage: unknown[] = [];
+    const store = await openStore(root);
+    const watched = new ContainerStore(store, { onDamage: (d) => damage.push(d) });
+    const ok = await watched.create(spec('keep'), tick());
+    const bad = await watched.create(spec('torn'), tick());
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    const file = join(bad.dir, 'container.json');
+    writeFileSync(file, text === 'SELF' ? readFileSync(join(ok.dir, 'container.json')) : text);
+    expect((await watched.list()).map((c) => c.name)).toEqual(['keep']);
+    expect(damage).toMatchObject([{ what: `container ${bad.id.slice(0, 12)}`, fixed: false }]);
+    expect((await watched.create(spec('torn'), tick())).name).toBe('torn');
+    const found: unknown[] = [];
+    expect(await watched.check((d) => found.push(d))).toBe(1);
+    expect(found).toMatchObject([{ action: expect.stringMatching(/remove that directory to drop it/), fixed: false }]);
+    expect(readFileSync(file).length).toBe(text === 'SELF' ? readFileSync(join(ok.dir, 'container.json')).length : text.length);
   });
 });

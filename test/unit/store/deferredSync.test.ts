@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Digest } from '../../../src/core/digest.ts';
 import { bootId, type FlushFn } from '../../../src/store/deferredSync.ts';
+import { ownId } from '../../../src/store/liveness.ts';
 import { openStore } from '../../../src/store/openStore.ts';
 
 // Blobs written with deferSync are renamed into place without an fsync each, after a
@@ -35,8 +35,9 @@ describe('DeferredSync', () => {
     expect(markers(root)).toEqual([]);
     const a = await store.content.putBytes('config');
     const [m1] = markers(root);
-    expect(m1).toMatch(new RegExp(`^${bootId()}-${process.pid}-`));
-    expect(JSON.parse(readFileSync(join(root, 'unsynced', m1!), 'utf8'))).toMatchObject({ boot: bootId(), pid: process.pid });
+    const owner = ownId(store.dirs.tmp);
+    expect(m1).toMatch(new RegExp(`^${bootId()}-${owner}-`));
+    expect(JSON.parse(readFileSync(join(root, 'unsynced', m1!), 'utf8'))).toMatchObject({ boot: bootId(), owner });
     const w = await store.content.writer();
     w.stream.end('layer bytes');
     const b = await w.commit();
@@ -90,12 +91,14 @@ describe('DeferredSync', () => {
     const root = tempRoot();
     const flush = recordingFlush();
     const store = await openStore(root, { deferSync: flush.fn });
-    const dead = spawnSync('true').pid!;
+    // An owner id nothing listens for (a dead process), and this process's own.
+    const dead = '0123456789abcdef';
+    const alive = ownId(store.dirs.tmp);
     mkdirSync(join(root, 'unsynced'), { recursive: true });
     const orphan = join(root, 'unsynced', `${bootId()}-${dead}-0000`);
-    const live = join(root, 'unsynced', `${bootId()}-1-0000`);
-    writeFileSync(orphan, JSON.stringify({ boot: bootId(), pid: dead, since: Date.now() }));
-    writeFileSync(live, JSON.stringify({ boot: bootId(), pid: 1, since: Date.now() }));
+    const live = join(root, 'unsynced', `${bootId()}-${alive}-0000`);
+    writeFileSync(orphan, JSON.stringify({ boot: bootId(), owner: dead, since: Date.now() }));
+    writeFileSync(live, JSON.stringify({ boot: bootId(), owner: alive, since: Date.now() }));
     await store.content.putBytes('y');
     await store.deferred!.flush();
     expect(flush.calls[0]!.done).toContain(orphan);
@@ -118,9 +121,14 @@ describe('DeferredSync', () => {
     utimesSync(first.content.path(oldTorn.digest), 1_000_000, 1_000_000);
     const marker = join(root, 'unsynced', 'other-boot-4242-abcd');
     mkdirSync(join(root, 'unsynced'), { recursive: true });
-    writeFileSync(marker, JSON.stringify({ boot: 'other-boot', pid: 4242, since: Date.now() - 60_000 }));
+    writeFileSync(marker, JSON.stringify({ boot: 'other-boot', owner: '0000000000004242', since: Date.now() - 60_000 }));
 
-    const reopened = await openStore(root);
+    const damage: unknown[] = [];
+    const reopened = await openStore(root, { onDamage: (d) => damage.push(d) });
+    expect(damage).toEqual([
+      { what: `blob ${torn.digest}`, problem: 'torn by an OS crash before it was synced', action: 'removed', fixed: true },
+      { what: 'tag torn:1', problem: `its manifest ${torn.digest} was torn by an OS crash`, action: 'removed', fixed: true },
+    ]);
     expect(await reopened.content.has(torn.digest)).toBe(false);
     expect(await reopened.content.has(good.digest)).toBe(true);
     expect(await reopened.content.has(oldTorn.digest as Digest)).toBe(true);

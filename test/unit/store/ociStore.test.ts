@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { sha256Of } from '../../../src/core/digest.ts';
+import { sha256Of, type Digest } from '../../../src/core/digest.ts';
 import { openStore } from '../../../src/store/openStore.ts';
 import type { LocalStore } from '../../../src/store/types.ts';
 
@@ -17,6 +17,27 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
+});
+
+describe('paths from digests', () => {
+  // A blob the store "already has" must be one whose name was validated: a digest from
+  // JSON that was only cast to the brand must not name a file outside blobs/sha256.
+  test.each([
+    ['has', (d: Digest) => store.content.has(d)],
+    ['size', (d: Digest) => store.content.size(d)],
+    ['readBytes', (d: Digest) => store.content.readBytes(d)],
+    ['delete', (d: Digest) => store.content.delete(d)],
+    ['path', async (d: Digest) => store.content.path(d)],
+  ])('%s refuses a path-like digest, even one naming an existing file', async (_name, op) => {
+    await writeFile(join(root, 'secret'), 'host file');
+    const evil = 'sha256:../../../secret' as Digest;
+    await expect(op(evil)).rejects.toMatchObject({ code: 'BAD_DIGEST' });
+    expect(await readFile(join(root, 'secret'), 'utf8')).toBe('host file');
+  });
+
+  test('open refuses a path-like digest', () => {
+    expect(() => store.content.open('sha256:../../../secret' as Digest)).toThrow(expect.objectContaining({ code: 'BAD_DIGEST' }));
+  });
 });
 
 describe('openStore', () => {
@@ -33,7 +54,7 @@ describe('openStore', () => {
     await openStore(root);
     const after = await Promise.all(['oci/oci-layout', 'oci/index.json'].map((f) => stat(join(root, f))));
     expect(after.map((s) => [s.ino, s.mtimeMs])).toEqual(before.map((s) => [s.ino, s.mtimeMs]));
-    expect((await readdir(join(root, 'tmp'))).filter((n) => n !== 'locks')).toEqual([]);
+    expect((await readdir(join(root, 'tmp'))).filter((n) => n !== 'locks' && n !== 'live')).toEqual([]);
   });
 
   test('reopening keeps existing tags', async () => {
@@ -54,7 +75,7 @@ describe('OciStore blobs', () => {
     expect((await store.content.readBytes(a.digest)).toString()).toBe('hello');
     expect(await store.content.size(a.digest)).toBe(5);
     expect(await store.content.list()).toEqual([a.digest]);
-    expect(await readdir(store.dirs.tmp)).toEqual(['locks']);
+    expect((await readdir(store.dirs.tmp)).filter((n) => n !== 'live')).toEqual(['locks']);
   });
 
   test('writer streams, hashes and renames into blobs/', async () => {
@@ -68,7 +89,7 @@ describe('OciStore blobs', () => {
     const back: Buffer[] = [];
     for await (const c of store.content.open(want)) back.push(c as Buffer);
     expect(sha256Of(Buffer.concat(back))).toBe(want);
-    expect(await readdir(store.dirs.tmp)).toEqual(['locks']);
+    expect((await readdir(store.dirs.tmp)).filter((n) => n !== 'live')).toEqual(['locks']);
   });
 
   test('writer sealed gives the digest once the stream ends, before the blob is in the store', async () => {
@@ -92,7 +113,7 @@ describe('OciStore blobs', () => {
     w.stream.end('abc');
     await expect(w.commit({ digest: sha256Of('abd') })).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
     expect(await store.content.has(sha256Of('abc'))).toBe(false);
-    expect(await readdir(store.dirs.tmp)).toEqual(['locks']);
+    expect((await readdir(store.dirs.tmp)).filter((n) => n !== 'live')).toEqual(['locks']);
     await w.abort(); // safe after a failed commit
   });
 
@@ -107,7 +128,7 @@ describe('OciStore blobs', () => {
     w.stream.write('partial');
     await w.abort();
     await w.abort();
-    expect(await readdir(store.dirs.tmp)).toEqual(['locks']);
+    expect((await readdir(store.dirs.tmp)).filter((n) => n !== 'live')).toEqual(['locks']);
   });
 
   test('committing an existing blob is a no-op', async () => {
