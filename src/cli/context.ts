@@ -7,7 +7,10 @@ export interface CliContext {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
+  /** stderr is a terminal whose lines can be redrawn (a size, TERM not dumb) and not CI: --progress=auto shows the spinner. */
   isTTY: boolean;
+  /** stderr gets colours (ui/colors.ts useColor: a terminal, NO_COLOR, FORCE_COLOR); absent: none. */
+  color?: boolean;
   /** Aborted on SIGINT/SIGTERM: long work must stop and clean up. */
   signal: AbortSignal;
 }

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { CliContext, Command } from './context.ts';
 import { TsbuildError } from '../core/errors.ts';
 import { renderError } from '../ui/renderError.ts';
+import { useColor } from '../ui/colors.ts';
 import { deferExtraCaCerts } from '../sys/tlsTrust.ts';
 import { takeCommandRoot, takeGlobalRoot } from './globalRoot.ts';
 import { leaveAll } from '../store/liveness.ts';
@@ -114,8 +115,10 @@ async function main(): Promise<number> {
     stderr: process.stderr,
     stdin: process.stdin,
     // A terminal with no size (a pty nobody set up, e.g. `script` run without a terminal)
-    // gets plain lines: ora divides by its width of 0 and would clear lines forever.
-    isTTY: Boolean(process.stderr.isTTY) && !env.CI && (process.stderr.columns ?? 0) > 0,
+    // gets plain lines: ora divides by its width of 0 and would clear lines forever; so
+    // does one that cannot move its cursor (TERM=dumb).
+    isTTY: Boolean(process.stderr.isTTY) && !env.CI && (process.stderr.columns ?? 0) > 0 && env.TERM !== 'dumb',
+    color: useColor(env, Boolean(process.stderr.isTTY)),
     signal: ac.signal,
   };
   return cmd(own.rest, ctx);
@@ -130,7 +133,7 @@ main().then(
   // wind down first also tears the heap down, ~50 ms after a build of a big context.
   (code) => { process.exitCode = code; if (process.platform === 'linux') process.exit(code); },
   (err: unknown) => {
-    process.stderr.write(renderError(err, { debug: Boolean(process.env.TSBUILD_DEBUG) }) + '\n');
+    process.stderr.write(renderError(err, { debug: Boolean(process.env.TSBUILD_DEBUG), color: useColor(process.env, Boolean(process.stderr.isTTY)) }) + '\n');
     process.exitCode = err instanceof TsbuildError ? err.exitCode : 1;
   },
 );

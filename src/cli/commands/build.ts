@@ -6,7 +6,7 @@ import { decodeBuildfile } from '../../parser/decodeBuildfile.ts';
 import { parseCommandArgs, parseKeyValues, withOptions } from '../args.ts';
 import { parseSecrets } from '../secrets.ts';
 import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
-import { createRenderer, type ProgressMode } from '../../ui/createRenderer.ts';
+import { createRenderer, PROGRESS_MODES, type ProgressMode } from '../../ui/createRenderer.ts';
 import { openBuilder } from '../wire.ts';
 import { parseCacheSpec, parseOutputSpec } from '../buildOutputs.ts';
 
@@ -68,7 +68,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
   const network = values.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw new TsbuildError('USAGE', `build: --network must be host or none, not "${network}"`);
   const progress = (values.progress ?? 'auto') as ProgressMode;
-  if (!['auto', 'plain', 'tty', 'json', 'quiet'].includes(progress)) throw new TsbuildError('USAGE', `build: --progress must be auto, plain, tty, json or quiet`);
+  if (!PROGRESS_MODES.includes(progress)) throw new TsbuildError('USAGE', `build: --progress must be auto, plain, tty, json (or rawjson) or quiet`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new TsbuildError('USAGE', `build: --jobs must be a positive integer`);
   const cacheTo = (values['cache-to'] ?? []).map((v) => parseCacheSpec('--cache-to', v));
@@ -78,7 +78,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
   if (values.push && tags.length === 0) throw new TsbuildError('USAGE', 'build: --push needs at least one -t REGISTRY/NAME[:TAG]');
   const insecure = values['insecure-registry'] ?? [];
   const sde = parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
-  const renderer = await createRenderer(progress, ctx.stderr, ctx.isTTY);
+  const renderer = await createRenderer(progress, ctx.stderr, { redraw: ctx.isTTY, color: ctx.color ?? false });
   const builder = await openBuilder(ctx, { events: renderer, runtime: values.runtime ?? 'auto' });
   try {
     const extras = cacheTo.length || cacheFrom.length || outputs.length || values.push ? await import('../buildExtras.ts') : undefined;
