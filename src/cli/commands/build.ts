@@ -9,6 +9,7 @@ import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
 import { createRenderer, PROGRESS_MODES, type ProgressMode } from '../../ui/createRenderer.ts';
 import { openBuilder } from '../wire.ts';
 import { parseCacheSpec, parseOutputSpec } from '../buildOutputs.ts';
+import { normalizeTag } from '../../store/refs.ts';
 
 const HELP = `usage: tsbuild build [OPTIONS] [CONTEXT]
 
@@ -75,6 +76,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
   const cacheFrom = (values['cache-from'] ?? []).map((v) => parseCacheSpec('--cache-from', v));
   const outputs = (values.output ?? []).map(parseOutputSpec);
   const tags = values.tag ?? [];
+  for (const t of tags) checkTag(t); // a bad name fails before any step runs
   if (values.push && tags.length === 0) throw new TsbuildError('USAGE', 'build: --push needs at least one -t REGISTRY/NAME[:TAG]');
   const insecure = values['insecure-registry'] ?? [];
   const sde = parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
@@ -114,6 +116,15 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
     await builder.close();
   }
 });
+
+function checkTag(tag: string): void {
+  try {
+    normalizeTag(tag);
+  } catch (e) {
+    if (e instanceof TsbuildError) throw new TsbuildError(e.code, `build: -t ${tag}: ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}) });
+    throw e;
+  }
+}
 
 async function findBuildfile(given: string | undefined, contextDir: string): Promise<string> {
   if (given === '-') return '-';
