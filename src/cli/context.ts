@@ -13,6 +13,8 @@ export interface CliContext {
   color?: boolean;
   /** Aborted on SIGINT/SIGTERM: long work must stop and clean up. */
   signal: AbortSignal;
+  /** The command as typed (`images`, `image ls`), for usage errors; absent: the command's own name. */
+  command?: string;
 }
 
 /** OptionSpec is a command's options, as util.parseArgs takes them. */

@@ -20,10 +20,11 @@ Options:
   -t, --tag NAME[:TAG]     name the image (repeatable)
       --build-arg K[=V]    set a build-time variable (repeatable)
       --secret id=ID,src=FILE|env=NAME  expose a secret to RUN --mount=type=secret (repeatable)
-      --target STAGE       build up to this stage
-      --no-cache           do not use cached steps
+      --target STAGE       build up to this stage (default: the last one)
+      --no-cache[=BOOL]    do not use cached steps (default: false)
       --network MODE       host (default) or none for RUN steps
-      --progress MODE      auto, plain, tty, json or quiet
+      --progress MODE      auto (default: tty on a terminal, else plain), plain, tty,
+                           json (rawjson) or quiet; see docs/PROGRESS.md
       --iidfile FILE       write the image id to FILE
       --jobs N             steps run at once across stages (default: number of CPUs)
       --runtime NAME       auto (default), runc or unshare
@@ -32,7 +33,12 @@ Options:
       --cache-to SPEC      export the build cache: type=registry,ref=REG/NAME:TAG[,mode=min|max]
                            or type=local,dest=DIR
       --cache-from SPEC    use a build cache: type=registry,ref=… or type=local,src=DIR (repeatable)
-      --insecure-registry HOST   speak plain HTTP to HOST (localhost/127.0.0.1 always are)`;
+      --insecure-registry HOST   speak plain HTTP to HOST (localhost/127.0.0.1 always are)
+
+Examples:
+  tsbuild build -t app:1 .
+  tsbuild build -f docker/Dockerfile --build-arg VERSION=2 --target test --progress=plain .
+  tsbuild -t localhost:5000/team/app:1 --push .`;
 
 const BUILD_OPTIONS = {
   file: { type: 'string', short: 'f' },
@@ -56,7 +62,7 @@ const BUILD_OPTIONS = {
 
 /** buildCommand is `tsbuild build` (also `tsbuild -f … .`). */
 export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('build', argv, BUILD_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'build', argv, BUILD_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 1) throw new TsbuildError('USAGE', `build: expected one CONTEXT, got ${positionals.length}`);
   const contextDir = resolve(positionals[0] ?? '.');

@@ -12,7 +12,13 @@ Prints the image id.
 
 Options:
   --platform linux/ARCH   architecture recorded in the config (default: this host's)
-  -h, --help              show this help`;
+  -h, --help              show this help
+
+Without NAME[:TAG] the image is untagged (usable by its id).
+
+Examples:
+  tsbuild import rootfs.tar debian:bookworm
+  mmdebstrap --variant=minbase bookworm - | tsbuild import - debian:bookworm`;
 
 const IMPORT_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -21,7 +27,7 @@ const IMPORT_OPTIONS = {
 
 /** importCommand is `tsbuild import ROOTFS NAME[:TAG]`: a tarball becomes a tagged one-layer image. */
 export const importCommand: Command = withOptions(IMPORT_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('import', argv, IMPORT_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'import', argv, IMPORT_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length < 1 || positionals.length > 2) {
     throw new TsbuildError('USAGE', `import: requires 1 or 2 arguments (ROOTFS.tar and NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild import --help'" });
