@@ -13,6 +13,8 @@ export interface CliContext {
   color?: boolean;
   /** Aborted on SIGINT/SIGTERM: long work must stop and clean up. */
   signal: AbortSignal;
+  /** The process's user id (absent: not known, taken for root). */
+  uid?: number;
   /** The command as typed (`images`, `image ls`), for usage errors; absent: the command's own name. */
   command?: string;
 }

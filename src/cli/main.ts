@@ -9,6 +9,7 @@ import { takeCommandRoot, takeGlobalRoot } from './globalRoot.ts';
 import { leaveAll } from '../store/liveness.ts';
 import { suggest } from '../parser/suggest.ts';
 import { unknownFlag } from './args.ts';
+import { asNeedsRoot } from './needsRoot.ts';
 
 /** Each command is imported only when used, so a cached build loads nothing it does not need. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -154,8 +155,9 @@ async function main(): Promise<number> {
     color: useColor(env, Boolean(process.stderr.isTTY)),
     signal: ac.signal,
     command: name,
+    uid: process.getuid?.() ?? 0,
   };
-  return cmd(own.rest, ctx);
+  return cmd(own.rest, ctx).catch((e: unknown) => { throw asNeedsRoot(e, ctx); });
 }
 
 // The liveness sockets this process listened on (store/liveness.ts): process.exit leaves them.

@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'REGISTRY'
   | 'REGISTRY_UNAUTHORIZED'
   | 'USAGE'
+  | 'NEEDS_ROOT'
   | 'IO'
   | 'INTERRUPTED'
   | 'INTERNAL';

@@ -10,6 +10,7 @@ import { createRenderer, PROGRESS_MODES, type ProgressMode } from '../../ui/crea
 import { openBuilder } from '../wire.ts';
 import { parseCacheSpec, parseOutputSpec } from '../buildOutputs.ts';
 import { normalizeTag } from '../../store/refs.ts';
+import { requireRoot } from '../needsRoot.ts';
 
 const HELP = `usage: tsbuild build [OPTIONS] [CONTEXT]
 
@@ -86,6 +87,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
   if (values.push && tags.length === 0) throw new TsbuildError('USAGE', 'build: --push needs at least one -t REGISTRY/NAME[:TAG]');
   const insecure = values['insecure-registry'] ?? [];
   const sde = parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
+  requireRoot(ctx, 'build');
   const renderer = await createRenderer(progress, ctx.stderr, { redraw: ctx.isTTY, color: ctx.color ?? false });
   const builder = await openBuilder(ctx, { events: renderer, runtime: values.runtime ?? 'auto' });
   try {

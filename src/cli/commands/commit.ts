@@ -1,6 +1,7 @@
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs, withOptions } from '../args.ts';
+import { requireRoot } from '../needsRoot.ts';
 import { openContainerDeps } from '../../containers/openContainerDeps.ts';
 import { commitContainer } from '../../containers/commitContainer.ts';
 import { normalizeTag } from '../../store/refs.ts';
@@ -42,6 +43,7 @@ export const commitCommand: Command = withOptions(COMMIT_OPTIONS, async (argv, c
   }
   const [ref, tag] = positionals as [string, string | undefined];
   if (tag !== undefined) normalizeTag(tag); // a bad name fails before any work
+  requireRoot(ctx, 'commit');
   const deps = await openContainerDeps(ctx.root);
   const c = await deps.containers.resolve(ref);
   const id = await commitContainer(deps, c, {

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs, withOptions } from '../args.ts';
+import { requireRoot } from '../needsRoot.ts';
 import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
 
 const HELP = `usage: tsbuild import [OPTIONS] ROOTFS.tar[.gz]|- [NAME[:TAG]]
@@ -37,6 +38,7 @@ export const importCommand: Command = withOptions(IMPORT_OPTIONS, async (argv, c
     import('../../store/refs.ts'), import('../../store/openStore.ts'), import('../../snapshot/OverlaySnapshotter.ts'), import('../../snapshot/importRootfs.ts'),
   ]);
   if (tag !== undefined) normalizeTag(tag); // a bad name fails before any work
+  requireRoot(ctx, 'import');
   const architecture = platformArch(values.platform);
   const epoch = parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
   const input = source === '-' ? ctx.stdin : await openSource(source);

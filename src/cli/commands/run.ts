@@ -1,6 +1,7 @@
 import type { CliContext, Command, OptionSpec } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs, parseKeyValues, walkOptions, withOptions } from '../args.ts';
+import { requireRoot } from '../needsRoot.ts';
 import { findImage } from '../../containers/findImage.ts';
 import { openContainerDeps } from '../../containers/openContainerDeps.ts';
 import { createContainer } from '../../containers/createContainer.ts';
@@ -75,6 +76,7 @@ export const runCommand: Command = withOptions(OPTIONS, async (argv, ctx) => {
   if (values.detach && (tty || values.interactive)) throw new TsbuildError('USAGE', 'run: -d cannot be combined with -t or -i (there is no terminal to attach)');
   if (tty && !ctx.stdin.isTTY) throw new TsbuildError('USAGE', 'the input device is not a TTY', { hint: 'drop -t, or run from a terminal' });
   const env = [...parseKeyValues(values.env, ctx.env, 'environment variable')].map(([k, v]) => `${k}=${v}`);
+  requireRoot(ctx, 'run');
   const deps = await openContainerDeps(ctx.root, runtime);
   const img = await findImage(deps.store, ref);
   const c = await createContainer(deps, img, {
@@ -154,6 +156,7 @@ export const startCommand: Command = withOptions(START_OPTIONS, async (argv, ctx
   if (values.help) { ctx.stdout.write(START_HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `container start: requires exactly 1 argument (CONTAINER), got ${positionals.length}`);
   const runtime = containerRuntime('container start', values.runtime);
+  requireRoot(ctx, 'container start');
   const deps = await openContainerDeps(ctx.root, runtime);
   const c = await deps.containers.resolve(positionals[0]!);
   if (values.attach) return runAttached(deps, c, ctx);
