@@ -154,3 +154,10 @@ test('FORCE_COLOR colours output to a pipe; without it a pipe gets none', async 
   expect((await ok(['--root', root, 'build', ctx], { env: { FORCE_COLOR: '0' } })).stderr).not.toMatch(/\x1b/);
   expect((await ok(['--root', root, 'build', ctx])).stderr).not.toMatch(/\x1b/);
 });
+
+test('--progress=tty where lines cannot be redrawn (a pipe) is plain lines', async () => {
+  const { root } = suite.t;
+  const r = await ok(['--root', root, 'build', '--progress=tty', suite.ctx({ Buildfile: 'FROM busybox\nRUN echo to-a-pipe\n' })]);
+  expect(r.stderr).toMatch(/^ +\d+\.\d\ds \[2\/2\] \| to-a-pipe$/m);
+  expect(r.stderr).not.toMatch(/\x1b|✔/);
+});
