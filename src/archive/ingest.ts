@@ -29,9 +29,11 @@ export function sniff(head: Buffer): Compression {
 /**
  * ingestBlob streams src into the store in one pass, hashing it and, when it is
  * gzip, its decompressed bytes too (the DiffID), so layers are verified without a
- * second read. With expected, commit refuses any other digest (nothing enters the store).
+ * second read. The blob is stored under the digest of what it holds; a caller that
+ * expects another digest compares (see readArchive: archives are loaded into a
+ * StagingStore, so what a failed load stored never reaches the store).
  */
-export async function ingestBlob(store: ContentStore, src: Readable | Buffer, expected?: Digest): Promise<IngestedBlob> {
+export async function ingestBlob(store: ContentStore, src: Readable | Buffer): Promise<IngestedBlob> {
   const w = await store.writer();
   const plain = createHash('sha256');
   let head = Buffer.alloc(0);
@@ -66,7 +68,7 @@ export async function ingestBlob(store: ContentStore, src: Readable | Buffer, ex
   try {
     const input = Buffer.isBuffer(src) ? Readable.from([src]) : src;
     await pipeline(input, tap, w.stream, { end: false });
-    const { digest, size } = await w.commit(expected ? { digest: expected } : {});
+    const { digest, size } = await w.commit();
     const c = compression ?? 'none';
     const diffID = c === 'none' || c === 'gzip' ? (digestFromHash(plain) as string as DiffID) : undefined;
     return { digest, size, compression: c, diffID };

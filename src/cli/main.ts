@@ -33,9 +33,27 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   rmi: async () => (await import('./commands/rmi.ts')).rmiCommand,
   tag: async () => (await import('./commands/tag.ts')).tagCommand,
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
+  fsck: async () => (await import('./commands/fsck.ts')).fsckCommand,
 };
 
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<NodeJS.Signals, number>;
+
+/**
+ * interrupt is aborted by the first SIGINT, SIGTERM or SIGHUP (a closed terminal cleans up
+ * like Ctrl-C): commands stop their work and clean up (no container or mount is left behind),
+ * and whatever they then throw, the user sees one line, `interrupted`, and the exit status
+ * is the shell's for that signal (130, 143, 129). A second signal exits at once; the next
+ * command cleans what that leaves. Helper processes run in sessions of their own (sys/), so
+ * a signal to our whole process group (a terminal's Ctrl-C) reaches tsbuild alone.
+ */
+const interrupt = new AbortController();
+let interruptedWith = 0;
+
+function onSignal(sig: NodeJS.Signals): void {
+  if (interrupt.signal.aborted) process.exit(interruptedWith);
+  interruptedWith = 128 + SIGNAL_NUMBERS[sig]!;
+  interrupt.abort(new TsbuildError('INTERRUPTED', 'interrupted', { exitCode: interruptedWith }));
+}
 
 const ALIASES: Record<string, string> = {};
 
@@ -65,6 +83,7 @@ Commands:
   inspect    print details of containers and images as JSON
   container  manage containers: run, start, commit, ls, rm, inspect
   image      manage images: history, ls, rm, tag, inspect
+  fsck       check the store for damage and repair it
   help       show a command's help (tsbuild help build)
 
 Examples:
@@ -114,6 +133,7 @@ async function leadingFlag(flag: string, args: string[]): Promise<[string, strin
 }
 
 async function main(): Promise<number> {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   takeDeferredCaCerts();
   const env = { ...process.env };
   const global = takeGlobalRoot(process.argv.slice(2));
@@ -135,13 +155,6 @@ async function main(): Promise<number> {
   // --root is global before the command word, or among the command's own leading options.
   const own = await takeCommandRoot(cmd, args);
   const root = own.root ?? global.root;
-  const ac = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(130);
-    ac.abort(new TsbuildError('INTERRUPTED', `interrupted (${sig})`, { exitCode: 128 + SIGNAL_NUMBERS[sig] }));
-  };
-  // A closed terminal (SIGHUP) cleans up like Ctrl-C: no container or mount is left behind.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const ctx: CliContext = {
     root: resolve(root ?? defaultRoot(env)),
     env,
@@ -153,7 +166,7 @@ async function main(): Promise<number> {
     // does one that cannot move its cursor (TERM=dumb).
     isTTY: Boolean(process.stderr.isTTY) && !env.CI && (process.stderr.columns ?? 0) > 0 && env.TERM !== 'dumb',
     color: useColor(env, Boolean(process.stderr.isTTY)),
-    signal: ac.signal,
+    signal: interrupt.signal,
     command: name,
     uid: process.getuid?.() ?? 0,
   };
@@ -169,6 +182,12 @@ main().then(
   // wind down first also tears the heap down, ~50 ms after a build of a big context.
   (code) => { process.exitCode = code; if (process.platform === 'linux') process.exit(code); },
   (err: unknown) => {
+    // Interrupted, whatever failed next (a step, a download, a helper) failed because of it.
+    if (interrupt.signal.aborted) {
+      process.stderr.write('interrupted\n');
+      process.exitCode = interruptedWith;
+      return;
+    }
     process.stderr.write(renderError(err, { debug: Boolean(process.env.TSBUILD_DEBUG), color: useColor(process.env, Boolean(process.stderr.isTTY)) }) + '\n');
     process.exitCode = err instanceof TsbuildError ? err.exitCode : 1;
   },

@@ -4,6 +4,7 @@ import type { EventSink } from '../events/types.ts';
 import type { BuildOptions, BuildResult, RemoteCache } from '../solver/types.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { LocalStore } from '../store/types.ts';
+import { damageWarning, type OnDamage } from '../core/damage.ts';
 import { TsbuildError } from '../core/errors.ts';
 
 /** BuildRequest is one build as the CLI asks for it. */
@@ -61,22 +62,32 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   ]);
   const { shellExpander } = await import('../solver/expander.ts');
   if (!['auto', 'runc', 'unshare'].includes(opts.runtime)) throw new TsbuildError('USAGE', `--runtime must be auto, runc or unshare, not "${opts.runtime}"`);
+  // Damage found on the way (what an OS crash can leave) is healed, and each is one warning.
+  const onDamage: OnDamage = (d) => opts.events.emit({ type: 'warning', message: damageWarning(d), at: Date.now() });
   // Blobs are made durable by one detached syncfs at the end (DeferredSync), not one fsync each.
-  const store = await openStore(ctx.root, { deferSync: syncLater });
+  const store = await openStore(ctx.root, { deferSync: syncLater, onDamage });
   await cleanupStaleMounts(store.dirs.root);
   // What killed builds left in ROOT/tmp (staged blobs, step dirs), now that nothing is mounted there.
   await cleanupStaleTmp(store.dirs.tmp);
-  const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content, volatileMounts: true, ...(store.deferred ? { deferred: store.deferred } : {}) });
+  const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content, volatileMounts: true, onDamage, ...(store.deferred ? { deferred: store.deferred } : {}) });
   const { lazyExecutor } = await import('../solver/lazyExecutor.ts');
   const executor = lazyExecutor(() => selectExecutor({ job: 'build', runtime: opts.runtime as 'auto' | 'runc' | 'unshare' }));
-  const cache = new CacheStore(store.dirs.root);
+  const cache = new CacheStore(store.dirs.root, { onDamage });
   return {
     defaultJobs: availableParallelism(),
     store,
     async build(req) {
       const parsed = parser.parseBuildfile(req.text, req.filename);
       for (const w of parsed.warnings) opts.events.emit({ type: 'warning', message: w.message, range: w.range, at: Date.now() });
-      return buildOnce(req, parsed, Date.now());
+      const t0 = Date.now();
+      try {
+        return await buildOnce(req, parsed, t0);
+      } catch (e) {
+        // A layer found damaged mid-build was removed: a second run makes or fetches it afresh.
+        if (!(e instanceof TsbuildError && e.code === 'STORE_HEALED')) throw e;
+        opts.events.emit({ type: 'warning', message: `${e.message}: building again`, at: Date.now() });
+        return buildOnce(req, parsed, t0);
+      }
     },
     // Whatever happened, what the build command wrote unsynced (layers, snapshots, the image,
     // compressed blobs of --push and --cache-to) gets one detached syncfs, not waited for.
@@ -100,7 +111,7 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
         } finally {
           client.close();
         }
-      }),
+      }, onDamage),
       snapshotter,
       executor,
       cache,
@@ -112,6 +123,8 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
       tmpDir: store.dirs.tmp,
       now: () => new Date(),
     }, req.options);
+    // A signal that came while the last step ended stops the build before the image is tagged.
+    req.options.signal?.throwIfAborted();
     const { imageId, manifestDesc } = await finalizeImage(store, result, req.tags, req.options.sourceDateEpoch);
     opts.events.emit({ type: 'build.done', imageId, tags: req.tags, ms: Date.now() - t0, at: Date.now() });
     return { imageId, manifestDesc, result };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ignoreDamage, type OnDamage } from '../core/damage.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { writeFileAtomic } from '../store/atomicFile.ts';
 import type { LocalStore } from '../store/types.ts';
@@ -19,13 +20,18 @@ export type NewContainer = Omit<ContainerRecord, 'id' | 'name' | 'created' | 'st
  * ContainerStore keeps container records in ROOT/containers/<id>/container.json.
  * Every mutation is a read-modify-write under the store lock `containers`,
  * written to tmp/ and renamed into place, so readers never see a torn record
- * and names stay unique across concurrent tsbuild processes.
+ * and names stay unique across concurrent tsbuild processes. A record found damaged
+ * anyway (a failing disk; empty, cut, garbage) is left alone, since its directory holds
+ * the container's changes, and is reported to onDamage: commands see no such container,
+ * and `tsbuild fsck` names its directory for the user to remove.
  */
 export class ContainerStore {
   readonly #store: LocalStore;
+  readonly #onDamage: OnDamage;
 
-  constructor(store: LocalStore) {
+  constructor(store: LocalStore, opts: { onDamage?: OnDamage } = {}) {
     this.#store = store;
+    this.#onDamage = opts.onDamage ?? ignoreDamage;
   }
 
   /** dirOf is the directory of container id (it may not exist). */
@@ -154,31 +160,63 @@ export class ContainerStore {
     return v;
   }
 
-  async #readAll(): Promise<ContainerRecord[]> {
-    let names: string[];
+  /**
+   * check lists the containers whose record is damaged (`tsbuild fsck`), reporting each:
+   * nothing is repaired, the directory holds the container's changes.
+   */
+  async check(onDamage: OnDamage): Promise<number> {
+    let damaged = 0;
+    for (const id of await this.#ids()) {
+      const r = await this.#load(id);
+      if (r.kind !== 'damaged') continue;
+      damaged++;
+      onDamage({ what: `container ${id.slice(0, 12)}`, problem: r.problem, action: `left alone (its changes are in ${this.dirOf(id)}: remove that directory to drop it)`, fixed: false });
+    }
+    return damaged;
+  }
+
+  async #ids(): Promise<string[]> {
     try {
-      names = await readdir(this.#store.dirs.containers);
+      return (await readdir(this.#store.dirs.containers)).filter((n) => ID_RE.test(n));
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return [];
       throw e;
     }
-    const recs = await Promise.all(names.filter((n) => ID_RE.test(n)).map((n) => this.#read(n)));
+  }
+
+  async #readAll(): Promise<ContainerRecord[]> {
+    const recs = await Promise.all((await this.#ids()).map((n) => this.#read(n)));
     return recs.filter((r): r is ContainerRecord => r !== undefined);
   }
 
+  /** read gives the record of id, or undefined when there is none or it is damaged (reported). */
   async #read(id: string): Promise<ContainerRecord | undefined> {
+    const r = await this.#load(id);
+    if (r.kind === 'record') return r.record;
+    if (r.kind === 'damaged') this.#onDamage({ what: `container ${id.slice(0, 12)}`, problem: r.problem, action: `skipped (its changes are in ${this.dirOf(id)})`, fixed: false });
+    return undefined;
+  }
+
+  async #load(id: string): Promise<{ kind: 'absent' } | { kind: 'record'; record: ContainerRecord } | { kind: 'damaged'; problem: string }> {
     let text: string;
     try {
       text = await readFile(join(this.dirOf(id), RECORD), 'utf8');
     } catch (e) {
-      if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return undefined;
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return { kind: 'absent' };
       throw e;
     }
+    if (text.length === 0) return { kind: 'damaged', problem: `${RECORD} is empty` };
+    let value: unknown;
     try {
-      return JSON.parse(text) as ContainerRecord;
-    } catch (e) {
-      throw new TsbuildError('STORE_CORRUPT', `read container ${id}: ${(e as Error).message}`, { cause: e });
+      value = JSON.parse(text);
+    } catch {
+      return { kind: 'damaged', problem: `${RECORD} is not JSON (${text.length} bytes, cut or garbage)` };
     }
+    const r = value as Partial<ContainerRecord> | null;
+    const sound = typeof r === 'object' && r !== null && r.id === id && typeof r.name === 'string' && typeof r.created === 'string'
+      && typeof r.image === 'object' && r.image !== null && Array.isArray(r.image.layers) && typeof r.state === 'object' && r.state !== null
+      && typeof r.state.status === 'string' && Array.isArray(r.args) && Array.isArray(r.stubs);
+    return sound ? { kind: 'record', record: r as ContainerRecord } : { kind: 'damaged', problem: `${RECORD} is not a record of this container` };
   }
 
   async #write(rec: ContainerRecord): Promise<void> {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { decodeName } from '../core/names.ts';
 import { join, resolve } from 'node:path';
 import type { Digest } from '../core/digest.ts';
 import { isErrno, TsbuildError } from '../core/errors.ts';
@@ -21,6 +22,8 @@ export interface BuildContextOptions {
   ignoreFile?: string;
   /** Where the stat cache lives (e.g. ROOT/cache/statcache-<hash of context path>.json); in memory when absent. */
   statCachePath?: string;
+  /** Names the stat cache's staging file next to it (StatCacheOptions.tmpName). */
+  statCacheTmpName?: (file: string) => string;
   /** Content hasher, injectable (tests count reads with it). */
   hashFile?: HashFileFn;
 }
@@ -59,12 +62,12 @@ export class BuildContext {
     if (opts.dockerignore !== false) {
       const file = opts.ignoreFile ?? join(dir, '.dockerignore');
       try {
-        patterns = parseDockerignore(await readFile(file, 'utf8'));
+        patterns = parseDockerignore(decodeName(await readFile(file))); // patterns may name bytes that are not UTF-8
       } catch (e) {
         if (!isErrno(e, 'ENOENT')) throw new TsbuildError('IO', `read ${file}: ${(e as Error).message}`, { cause: e });
       }
     }
-    const cache = opts.statCachePath ? await StatCache.load(opts.statCachePath) : StatCache.memory();
+    const cache = opts.statCachePath ? await StatCache.load(opts.statCachePath, opts.statCacheTmpName ? { tmpName: opts.statCacheTmpName } : {}) : StatCache.memory();
     const ctx = new BuildContext(dir, patterns, cache, opts.hashFile ?? hashFile);
     const root = await ctx.fs.resolve('.');
     if (root === null || !root.st.isDirectory()) throw new TsbuildError('USAGE', `build context ${dir} is not a directory`);

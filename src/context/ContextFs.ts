@@ -1,9 +1,11 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { lstatSync, readdirSync, readlinkSync, type Dirent, type Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { lstatSync, type Stats } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join, posix } from 'node:path';
 import pLimit from 'p-limit';
 import { isErrno } from '../core/errors.ts';
+import { osPath } from '../core/names.ts';
+import { readdirNames, readdirNamesSync, readdirTypedSync, readlinkName, readlinkNameSync, type NamedDirent } from '../sys/fsNames.ts';
 import type { PatternMatcher, ParentMatches } from './dockerignore.ts';
 import type { EntryType, SourceEntry } from './types.ts';
 
@@ -23,6 +25,8 @@ export interface Resolved {
  * ContextFs is the build context as the builder sees it: the directory minus what .dockerignore
  * excludes. An excluded path does not exist here, except a directory that still holds a
  * re-included (`!pattern`) descendant, as with BuildKit's filtered context transfer.
+ * Paths are name strings (core/names.ts): a name that is not UTF-8 is read and matched as
+ * its bytes.
  */
 export class ContextFs {
   readonly root: string;
@@ -58,7 +62,7 @@ export class ContextFs {
 
   private async rawLstat(rel: string): Promise<Stats | null> {
     try {
-      return await this.io(() => lstat(this.abs(rel)));
+      return await this.io(() => lstat(osPath(this.abs(rel))));
     } catch (e) {
       if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return null;
       throw e;
@@ -95,7 +99,7 @@ export class ContextFs {
       if (st === null) return null;
       if (st.isSymbolicLink() && (pending.length > 0 || followLast)) {
         if (++links > MAX_LINKS) return null;
-        const target = await this.io(() => readlink(this.abs(cur)));
+        const target = await this.io(() => readlinkName(this.abs(cur)));
         if (target.startsWith('/')) done.length = 0;
         pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
         continue;
@@ -106,10 +110,9 @@ export class ContextFs {
     return st === null ? null : { rel: done.length === 0 ? '.' : done.join('/'), st };
   }
 
-  /** readdir lists the names in a context directory, sorted, without filtering. */
+  /** readdir lists the names in a context directory, sorted by bytes, without filtering. */
   async readdir(rel: string): Promise<string[]> {
-    const names = await this.io(() => readdir(this.abs(rel)));
-    return names.sort();
+    return this.io(() => readdirNames(this.abs(rel)));
   }
 
   /**
@@ -147,7 +150,7 @@ export class ContextFs {
     exclude: PatternMatcher | null, out: SourceEntry[], tick: { n: number }): Promise<void> {
     const dirAbs = this.abs(ctxDir);
     const filtered = this.ignore !== null || exclude !== null;
-    const list = filtered ? readdirSync(dirAbs, { withFileTypes: true }).sort(byName) : readdirSync(dirAbs).sort();
+    const list: Array<string | NamedDirent> = filtered ? readdirTypedSync(dirAbs) : readdirNamesSync(dirAbs);
     for (const item of list) {
       if (++tick.n % YIELD_EVERY === 0) await yieldToLoop();
       const name = typeof item === 'string' ? item : item.name;
@@ -161,9 +164,9 @@ export class ContextFs {
       const mayDescend = !skip
         || ((!ignored || this.ignore!.mayReincludeBelow(ctxPath)) && (!excluded || exclude!.mayReincludeBelow(sub)));
       // d_type is enough to drop what is skipped; DT_UNKNOWN (some file systems) falls through to lstat.
-      if (skip && typeof item !== 'string' && (item.isDirectory() ? !mayDescend : knownType(item))) continue;
+      if (skip && typeof item !== 'string' && (item.dirent.isDirectory() ? !mayDescend : knownType(item.dirent))) continue;
       const abs = `${dirAbs}/${name}`;
-      const st = lstatSync(abs, NO_THROW);
+      const st = lstatSync(osPath(abs), NO_THROW);
       if (st === undefined) continue;
       if (!st.isDirectory()) {
         const e = skip ? null : this.entry(ctxPath, sub, st, abs);
@@ -188,7 +191,7 @@ export class ContextFs {
       mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, ctimeMs: st.ctimeMs,
       ino: st.ino, dev: st.dev, nlink: st.nlink,
     };
-    if (type === 'symlink') e.linkTarget = readlinkSync(e.abs);
+    if (type === 'symlink') e.linkTarget = readlinkNameSync(e.abs);
     return e;
   }
 
@@ -198,12 +201,8 @@ export class ContextFs {
   }
 }
 
-function byName(a: Dirent, b: Dirent): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
 /** knownType tells whether readdir reported the entry's type (not DT_UNKNOWN). */
-function knownType(d: Dirent): boolean {
+function knownType(d: NamedDirent['dirent']): boolean {
   return d.isFile() || d.isDirectory() || d.isSymbolicLink() || d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice();
 }
 

@@ -2,6 +2,7 @@ import { chmod, constants, copyFile, lchown, link, lstat, lutimes, mkdir, symlin
 import { posix } from 'node:path';
 import pLimit from 'p-limit';
 import { isErrno, TsbuildError } from '../core/errors.ts';
+import { displayName, osPath } from '../core/names.ts';
 import { secureJoin } from '../sys/secureJoin.ts';
 import { parseChmod, type ChmodSpec } from './chmod.ts';
 import type { CopyIntoOptions, CopyResult } from './copyInto.ts';
@@ -91,16 +92,16 @@ export class LayerWriter {
   private async mkdirIn(parentHost: string, name: string): Promise<{ host: string; created: boolean }> {
     const host = posix.join(parentHost, name);
     try {
-      await mkdir(host);
+      await mkdir(osPath(host));
       return { host, created: true };
     } catch (e) {
       if (!isErrno(e, 'EEXIST')) throw e;
     }
-    const st = await lstat(host);
+    const st = await lstat(osPath(host));
     if (st.isDirectory()) return { host, created: false };
-    if (!st.isSymbolicLink()) throw conflict(`cannot copy to non-directory: ${host.slice(this.destDir.length) || '/'}`);
+    if (!st.isSymbolicLink()) throw conflict(`cannot copy to non-directory: ${displayName(host.slice(this.destDir.length)) || '/'}`);
     const inside = await secureJoin(this.destDir, host.slice(this.destDir.length));
-    await mkdir(inside, { recursive: true });
+    await mkdir(osPath(inside), { recursive: true });
     return { host: inside, created: false };
   }
 
@@ -141,9 +142,9 @@ export class LayerWriter {
     }
     const host = posix.join(parent.host, posix.basename(containerPath));
     try {
-      const st = await lstat(host);
+      const st = await lstat(osPath(host));
       if (st.isDirectory()) throw conflict(`cannot replace directory ${containerPath} with a non-directory`);
-      await unlink(host);
+      await unlink(osPath(host));
     } catch (e) {
       if (!isErrno(e, 'ENOENT')) throw e;
     }
@@ -153,14 +154,14 @@ export class LayerWriter {
   private async writeLeaf(containerPath: string, e: SourceEntry, result: CopyResult): Promise<void> {
     const host = await this.leafPath(containerPath);
     if (e.type === 'symlink') {
-      await symlink(e.linkTarget ?? '', host);
-      await lchown(host, this.owner.uid, this.owner.gid);
-      await lutimes(host, e.atimeMs / 1000, e.mtimeMs / 1000);
+      await symlink(osPath(e.linkTarget ?? ''), osPath(host));
+      await lchown(osPath(host), this.owner.uid, this.owner.gid);
+      await lutimes(osPath(host), e.atimeMs / 1000, e.mtimeMs / 1000);
       return;
     }
-    await copyFile(e.abs, host, constants.COPYFILE_EXCL);
+    await copyFile(osPath(e.abs), osPath(host), constants.COPYFILE_EXCL);
     await this.meta(host, this.owner, this.modeOf(e));
-    await lutimes(host, e.atimeMs / 1000, e.mtimeMs / 1000);
+    await lutimes(osPath(host), e.atimeMs / 1000, e.mtimeMs / 1000);
     result.files++;
     result.bytes += e.size;
   }
@@ -168,18 +169,18 @@ export class LayerWriter {
   private async writeHardlink(containerPath: string, firstPath: string): Promise<void> {
     const host = await this.leafPath(containerPath);
     const first = posix.join((await this.ensureDir(posix.dirname(firstPath))).host, posix.basename(firstPath));
-    await link(first, host);
+    await link(osPath(first), osPath(host));
   }
 
   /** meta sets owner then mode (chown clears setuid/setgid, so it must come first). */
   private async meta(host: string, owner: Owner, mode: number): Promise<void> {
-    await lchown(host, owner.uid, owner.gid);
-    await chmod(host, mode);
+    await lchown(osPath(host), owner.uid, owner.gid);
+    await chmod(osPath(host), mode);
   }
 
   /** finish sets directory times, deepest first, once nothing more is written into them. */
   async finish(): Promise<void> {
     const dirs = [...this.dirs.entries()].filter(([p, s]) => p !== '/' && s.times).sort((a, b) => b[0].length - a[0].length);
-    for (const [, s] of dirs) await lutimes(s.host, s.times!.atimeMs / 1000, s.times!.mtimeMs / 1000);
+    for (const [, s] of dirs) await lutimes(osPath(s.host), s.times!.atimeMs / 1000, s.times!.mtimeMs / 1000);
   }
 }

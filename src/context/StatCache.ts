@@ -1,7 +1,9 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isErrno } from '../core/errors.ts';
+import { decodeName, encodeName } from '../core/names.ts';
 
 /** FileStat is the part of a stat that tells whether a file may have changed (as git's index). */
 export interface FileStat {
@@ -15,21 +17,58 @@ export interface FileStat {
 /**
  * RACY_MS: a file changed within this long before it was hashed may change again without its
  * mtime/ctime moving (kernel timestamps are taken from a coarse clock), so its hash is not
- * remembered ("racy git" problem). Such a file is simply hashed again next time.
+ * remembered ("racy git" problem). Such a file is simply hashed again next time. On a file
+ * system with coarser timestamps the window grows by their granularity (see isRacy).
  */
 export const RACY_MS = 100;
+
+/** StatCacheOptions tune StatCache.load. */
+export interface StatCacheOptions {
+  /**
+   * tmpName names save's staging file next to the cache file. In a store it carries the
+   * writer's liveness id (store/atomicFile.ts siblingTmpName), so that `tsbuild fsck`
+   * removes a dead writer's leftover; by default it is `<file>.<random>.tmp`.
+   */
+  tmpName?: (file: string) => string;
+}
+
+/**
+ * granularityMs is how coarse a file system may have made timestamp t, judged from t itself:
+ * a file system that keeps nanoseconds (ext4 with 256-byte inodes, xfs, btrfs, tmpfs) almost
+ * never gives a whole millisecond, while one with 1-second timestamps (ext4 with 128-byte
+ * inodes, many NFS servers) always gives whole seconds, FAT even ones, exFAT multiples of 10 ms.
+ * A time set on purpose (`touch -d`, tar extraction) also looks coarse: that only widens its
+ * racy window, and such times are rarely recent.
+ */
+function granularityMs(t: number): number {
+  if (!Number.isInteger(t)) return 0;
+  for (const g of [2000, 1000, 100, 10]) if (t % g === 0) return g;
+  return 1;
+}
+
+/**
+ * isRacy tells whether a file whose stat is st, read from hashedAtMs on, may have been
+ * written again since without its stat changing: its mtime or ctime is not older than the
+ * read by more than the timestamp's granularity plus RACY_MS. (Git's rule compares with the
+ * index file's own mtime, on the same file system; the stat cache may live on another.)
+ */
+export function isRacy(st: Pick<FileStat, 'mtimeMs' | 'ctimeMs'>, hashedAtMs: number): boolean {
+  return st.mtimeMs + granularityMs(st.mtimeMs) + RACY_MS > hashedAtMs || st.ctimeMs + granularityMs(st.ctimeMs) + RACY_MS > hashedAtMs;
+}
 
 /**
  * The file is MAGIC, then the memos (a u32 count, then per memo the 32-byte selection
  * fingerprint and the 32-byte sources digest), then the entries (a u32 count, then per
- * entry: u16 key length, the key (UTF-8), size, mtimeMs, ctimeMs, ino, dev (float64 LE
- * each, as Node gives them) and the sha256 (32 raw bytes)). A load reads the memos only;
+ * entry: u16 key length, the key (its name bytes, core/names.ts), size, mtimeMs, ctimeMs, ino, dev (float64 LE
+ * each, as Node gives them) and the sha256 (32 raw bytes)). Each of the two parts (MAGIC
+ * and the memos; the entries) ends with the sha256 of its bytes: a file torn by a crash
+ * (zeros or old blocks where its data should be) is discarded, never trusted. A load reads the memos only;
  * the entries are indexed (a Map from key to the record's offset in the file) on the first
  * lookup, which a build whose selections all hit a memo never makes. (The JSON form this
  * replaces took ~0.13 s to load for 20,000 files, and its 20,000 arrays kept the garbage
  * collector busy for the rest of the build.)
  */
-const MAGIC = Buffer.from('TSBSTAT\x03');
+const MAGIC = Buffer.from('TSBSTAT\x04');
 const FIELDS = 5 * 8;
 const HASH = 32;
 const MAX_KEY = 0xffff;
@@ -76,8 +115,17 @@ export class StatCache {
     return new StatCache(undefined, Buffer.alloc(0), 0, new Map());
   }
 
+  /** Names save's staging file next to path (see StatCacheOptions). */
+  private tmpName: (file: string) => string = (file) => `${file}.${randomBytes(6).toString('hex')}.tmp`;
+
   /** load reads the cache file at path; a missing, foreign or truncated file gives an empty cache. */
-  static async load(path: string): Promise<StatCache> {
+  static async load(path: string, opts: StatCacheOptions = {}): Promise<StatCache> {
+    const c = await StatCache.#read(path);
+    if (opts.tmpName) c.tmpName = opts.tmpName;
+    return c;
+  }
+
+  static async #read(path: string): Promise<StatCache> {
     let buf: Buffer;
     try {
       // One synchronous read: the file is small (~1.5 MB for 20,000 files) and needed at once.
@@ -88,6 +136,22 @@ export class StatCache {
     }
     const head = decodeHead(buf);
     return head === null ? new StatCache(path, Buffer.alloc(0), 0, new Map()) : new StatCache(path, buf, head.entriesAt, head.memos);
+  }
+
+  /**
+   * isIntact tells whether the file at path is a whole cache file of this version (for
+   * `tsbuild fsck`; a build simply discards a torn one). A missing file counts as intact.
+   */
+  static isIntact(path: string): boolean {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return true;
+      throw e;
+    }
+    const head = decodeHead(buf);
+    return head !== null && decodeIndex(buf, head.entriesAt) !== null;
   }
 
   /** loaded indexes the file's entries on first use; a file whose entries do not decode counts as empty. */
@@ -115,12 +179,12 @@ export class StatCache {
   }
 
   /**
-   * set remembers the hash of key read at hashedAtMs, unless the file is racy (see RACY_MS);
+   * set remembers the hash of key read from hashedAtMs on, unless the file is racy (isRacy);
    * it tells whether the hash was remembered. Another hash for the same stat (which a real
    * file can only give within RACY_MS, or a forged cache) drops every memo.
    */
   set(key: string, st: FileStat, hex: string, hashedAtMs: number): boolean {
-    if (Math.max(st.mtimeMs, st.ctimeMs) > hashedAtMs - RACY_MS || Buffer.byteLength(key) > MAX_KEY) {
+    if (isRacy(st, hashedAtMs) || (key.length * 3 > MAX_KEY && encodeName(key).length > MAX_KEY)) {
       this.forget(key);
       return false;
     }
@@ -158,9 +222,10 @@ export class StatCache {
   /** save writes the cache atomically (temp file + rename) when it changed. */
   async save(): Promise<void> {
     if (this.path === undefined || !this.dirty) return;
-    await mkdir(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, this.encode());
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const tmp = this.tmpName(this.path);
+    // Private, as every file of the store (docs/STORE.md).
+    await writeFile(tmp, this.encode(), { mode: 0o600 });
     await rename(tmp, this.path);
     this.dirty = false;
   }
@@ -173,19 +238,20 @@ export class StatCache {
       m += memos.write(fp, m, 'hex');
       m += memos.write(digest.slice('sha256:'.length), m, 'hex');
     }
-    const parts: Buffer[] = [MAGIC, memos];
-    // Entries nobody looked up are copied as they are.
+    const parts: Buffer[] = [MAGIC, memos, sumOf([MAGIC, memos])];
+    // Entries nobody looked up are copied as they are (with their checksum).
     if (this.loadedIndex === undefined) {
       parts.push(this.buf.subarray(this.entriesAt));
       return Buffer.concat(parts);
     }
+    const entriesAt = parts.length;
     const count = Buffer.alloc(4);
     count.writeUInt32LE(this.size);
     parts.push(count);
     // A loaded entry is copied as it is.
     for (const start of this.loadedIndex.values()) parts.push(this.buf.subarray(start, fieldsAt(this.buf, start) + FIELDS + HASH));
     for (const [key, f] of this.fresh) {
-      const k = Buffer.from(key);
+      const k = encodeName(key);
       const rec = Buffer.alloc(2 + k.length + FIELDS + HASH);
       rec.writeUInt16LE(k.length, 0);
       k.copy(rec, 2);
@@ -194,6 +260,7 @@ export class StatCache {
       rec.write(f.hex, o, 'hex');
       parts.push(rec);
     }
+    parts.push(sumOf(parts.slice(entriesAt)));
     return Buffer.concat(parts);
   }
 }
@@ -207,32 +274,45 @@ function fieldsAt(buf: Buffer, start: number): number {
   return start + 2 + buf.readUInt16LE(start);
 }
 
-/** decodeHead reads the memos and finds the entries; null when the file is not a cache file of this version. */
+/** sumOf is the checksum that ends each part of the file: the sha256 of its bytes. */
+function sumOf(parts: readonly Buffer[]): Buffer {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** intact tells whether buf[start, end) is followed by its checksum. */
+function intact(buf: Buffer, start: number, end: number): boolean {
+  return end + HASH <= buf.length && sumOf([buf.subarray(start, end)]).equals(buf.subarray(end, end + HASH));
+}
+
+/** decodeHead reads the memos and finds the entries; null when the file is not an intact cache file of this version. */
 function decodeHead(buf: Buffer): { memos: Map<string, string>; entriesAt: number } | null {
-  if (buf.length < MAGIC.length + 8 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+  if (buf.length < MAGIC.length + 4 + HASH || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return null;
   const count = buf.readUInt32LE(MAGIC.length);
   let pos = MAGIC.length + 4;
-  if (pos + count * 2 * HASH + 4 > buf.length) return null;
+  if (!intact(buf, 0, pos + count * 2 * HASH)) return null;
   const memos = new Map<string, string>();
   for (let i = 0; i < count; i++, pos += 2 * HASH) {
     memos.set(buf.toString('hex', pos, pos + HASH), `sha256:${buf.toString('hex', pos + HASH, pos + 2 * HASH)}`);
   }
-  return { memos, entriesAt: pos };
+  return { memos, entriesAt: pos + HASH };
 }
 
-/** decodeIndex maps each key of the entries at entriesAt to where its record starts; null when they do not decode. */
+/** decodeIndex maps each key of the entries at entriesAt to where its record starts; null when they are torn or do not decode. */
 function decodeIndex(buf: Buffer, entriesAt: number): Map<string, number> | null {
-  if (entriesAt + 4 > buf.length) return null;
+  const end = buf.length - HASH;
+  if (entriesAt + 4 > end || !intact(buf, entriesAt, end)) return null;
   const count = buf.readUInt32LE(entriesAt);
   const index = new Map<string, number>();
   let pos = entriesAt + 4;
   for (let i = 0; i < count; i++) {
-    if (pos + 2 > buf.length) return null;
+    if (pos + 2 > end) return null;
     const len = buf.readUInt16LE(pos);
     const off = pos + 2 + len;
-    if (off + FIELDS + HASH > buf.length) return null;
-    index.set(buf.toString('utf8', pos + 2, off), pos);
+    if (off + FIELDS + HASH > end) return null;
+    index.set(decodeName(buf, pos + 2, off), pos);
     pos = off + FIELDS + HASH;
   }
-  return pos === buf.length ? index : null;
+  return pos === end ? index : null;
 }

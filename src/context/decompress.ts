@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { displayName, osPath } from '../core/names.ts';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { TsbuildError } from '../core/errors.ts';
@@ -27,7 +28,7 @@ const TOOLS: Record<'bzip2' | 'xz' | 'zstd', string> = { bzip2: 'bzip2', xz: 'xz
  */
 export async function openDecompressed(path: string): Promise<{ stream: Readable; compression: Compression; close: () => void }> {
   const compression = detectCompression(await readHead(path, 6));
-  const file = createReadStream(path);
+  const file = createReadStream(osPath(path));
   if (compression === 'none') return { stream: file, compression, close: () => file.destroy() };
   if (compression === 'gzip') {
     const gunzip = createGunzip();
@@ -45,7 +46,7 @@ export async function openDecompressed(path: string): Promise<{ stream: Readable
   file.on('error', (e) => { if (!closed) out.destroy(e); });
   child.done.then(({ code, signal }) => {
     if (code === 0) out.end();
-    else if (!closed) out.destroy(new TsbuildError('BAD_ARCHIVE', `${tool} -dc ${path}: ${stderr.trim().split('\n').pop() || `exit ${code ?? signal}`}`));
+    else if (!closed) out.destroy(new TsbuildError('BAD_ARCHIVE', `${tool} -dc ${displayName(path)}: ${stderr.trim().split('\n').pop() || `exit ${code ?? signal}`}`));
   }, (e: unknown) => out.destroy(e as Error));
   return {
     stream: out,
@@ -60,7 +61,7 @@ export async function openDecompressed(path: string): Promise<{ stream: Readable
 }
 
 async function readHead(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
+  const fh = await open(osPath(path), 'r');
   try {
     const buf = Buffer.alloc(n);
     const { bytesRead } = await fh.read(buf, 0, n, 0);
@@ -83,7 +84,7 @@ export async function isTarArchive(path: string): Promise<boolean> {
   } catch (e) {
     // A missing helper tool must not silently turn an archive into a copied file.
     if (e instanceof TsbuildError && e.code === 'RUNTIME') {
-      throw new TsbuildError('BAD_ARCHIVE', `cannot tell whether ${path} is a ${compression} tar archive: ${e.message}`, {
+      throw new TsbuildError('BAD_ARCHIVE', `cannot tell whether ${displayName(path)} is a ${compression} tar archive: ${e.message}`, {
         cause: e, hint: `install ${compression} on the build host, or use ADD --unpack=false`,
       });
     }

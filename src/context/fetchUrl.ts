@@ -116,7 +116,8 @@ function request(url: string, signal: AbortSignal | undefined): [string, Request
   return [u.toString(), init];
 }
 
-function parseChecksum(c: string): Digest {
+/** parseChecksum reads ADD --checksum (sha256:<64 hex digits>), failing with a usage error. */
+export function parseChecksum(c: string): Digest {
   try {
     return parseDigest(c);
   } catch {

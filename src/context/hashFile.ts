@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { osPath } from '../core/names.ts';
 
 /** HashFileFn hashes one file's content to sha256 hex (injectable, e.g. to count reads in tests). */
 export type HashFileFn = (absPath: string, size: number) => string | Promise<string>;
@@ -15,13 +16,13 @@ const CHUNK = 1 << 20;
  * 1 MiB chunks through one buffer, so memory stays bounded whatever the size.
  */
 export const hashFile: HashFileFn = (absPath, size) => {
-  if (size <= SMALL_FILE) return createHash('sha256').update(readFileSync(absPath)).digest('hex');
+  if (size <= SMALL_FILE) return createHash('sha256').update(readFileSync(osPath(absPath))).digest('hex');
   return hashLarge(absPath);
 };
 
 async function hashLarge(absPath: string): Promise<string> {
   const h = createHash('sha256');
-  const fh = await open(absPath, 'r');
+  const fh = await open(osPath(absPath), 'r');
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
     for (;;) {

@@ -1,8 +1,10 @@
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
-import { getAttribute } from '../sys/xattr.ts';
+import { readlinkName } from '../sys/fsNames.ts';
+import { getAttribute, getAttributeSync, withXattrPath } from '../sys/xattr.ts';
 import { isErrno } from '../core/errors.ts';
+import { hasEscapes, osPath } from '../core/names.ts';
 
 /** LowerStat describes a path of the image below the layer being written. */
 export interface LowerStat {
@@ -16,7 +18,7 @@ export interface LowerStat {
 
 /**
  * LowerFs is read access to the image a COPY writes on top of, by container path (absolute,
- * clean). copyInto uses it to decide whether the destination is an existing directory, to give
+ * clean; a name string, core/names.ts). copyInto uses it to decide whether the destination is an existing directory, to give
  * existing parent directories their image metadata in the new layer, and to follow symlinks of
  * the image in the destination path.
  */
@@ -34,7 +36,7 @@ function toLowerStat(st: Stats): LowerStat {
 
 async function tryLstat(p: string): Promise<Stats | null> {
   try {
-    return await lstat(p);
+    return await lstat(osPath(p));
   } catch (e) {
     if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return null;
     throw e;
@@ -48,7 +50,7 @@ export function lowerFromRoot(rootDir: string): LowerFs {
       const st = await tryLstat(join(rootDir, p));
       return st === null ? null : toLowerStat(st);
     },
-    readlink: (p) => readlink(join(rootDir, p)),
+    readlink: (p) => readlinkName(join(rootDir, p)),
   };
 }
 
@@ -56,7 +58,9 @@ const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev ===
 
 async function isOpaque(dir: string): Promise<boolean> {
   try {
-    const v = await getAttribute(dir, 'trusted.overlay.opaque');
+    const v = hasEscapes(dir)
+      ? withXattrPath(dir, { isDir: true }, (p) => getAttributeSync(p, 'trusted.overlay.opaque'))
+      : await getAttribute(dir, 'trusted.overlay.opaque');
     return v !== null && v.toString() === 'y';
   } catch {
     return false; // no xattr support (or not permitted to read trusted.*): not opaque
@@ -117,7 +121,7 @@ export function lowerFromLayers(layers: readonly LowerLayer[]): LowerFs {
     async readlink(p) {
       const hit = await find(p);
       if (hit === null) throw Object.assign(new Error(`readlink ${p}: not found`), { code: 'ENOENT' });
-      if ('st' in hit) return readlink(join(hit.layer, p));
+      if ('st' in hit) return readlinkName(join(hit.layer, p));
       if (hit.node.kind !== 'symlink') throw Object.assign(new Error(`readlink ${p}: not a symlink`), { code: 'EINVAL' });
       return hit.node.target;
     },

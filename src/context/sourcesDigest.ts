@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { digestFromHash, type Digest } from '../core/digest.ts';
+import { encodeName } from '../core/names.ts';
 import { parseChmod, type ChmodSpec } from './chmod.ts';
 import { SMALL_FILE } from './hashFile.ts';
 import type { Owner, Selection, SelectedSource, SourceEntry } from './types.ts';
@@ -91,7 +92,8 @@ export function selectionFingerprint(sel: Selection, opts: DigestOptions): strin
       i += 8;
     }
   }
-  return createHash('sha256').update(text).update(new Uint8Array(nums.buffer)).digest('hex');
+  // encodeName: a name that is not UTF-8 must not hash like its U+FFFD neighbour.
+  return createHash('sha256').update(encodeName(text)).update(new Uint8Array(nums.buffer)).digest('hex');
 }
 
 function chmodSpec(c: DigestOptions['chmod']): ChmodSpec | undefined {

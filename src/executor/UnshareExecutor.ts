@@ -4,10 +4,11 @@ import { TsbuildError } from '../core/errors.ts';
 import { launchServerAvailable, warmLaunchServer } from '../sys/launchServer.ts';
 import { writeContainerFiles } from './containerFiles.ts';
 import { makeDevDir } from './devDir.ts';
+import { containerSecurity } from './security.ts';
 import { launchRun } from './launchRun.ts';
 import { coveringMount, ensureCwd, ensureMountPoint, mountPointKind, prepareMountPoints } from './mountPoints.ts';
 import { findExecutable, withHome } from './processEnv.ts';
-import { allMounts, maskedPaths, READONLY_PATHS, type RuntimeMount } from './runtimeSpec.ts';
+import { allMounts, type RuntimeMount } from './runtimeSpec.ts';
 import type { Executor, ExitStatus, RunSpec } from './types.ts';
 import type { FstabEntry } from './unshareSetup.ts';
 import { ABORTED } from './waitOrAbort.ts';
@@ -16,7 +17,8 @@ import { ABORTED } from './waitOrAbort.ts';
  * UnshareExecutor runs build steps without an OCI runtime: the long-lived perl launch
  * server (src/sys/perlServer.ts) forks each container's init, which unshares the
  * namespaces, makes the mounts with mount(2), switches root with pivot_root (the old
- * root detached, as runc does), drops capabilities and identity and execs the command.
+ * root detached, as runc does), drops capabilities, installs the seccomp filter, switches
+ * identity and execs the command (docs/EXECUTOR.md: the security modes).
  * Its runs are detached: stdin ignored, output to streams (through FIFOs); runs attached
  * to our stdin, output or terminal are runc's (selectExecutor). No cgroups, no device
  * cgroup (the rootfs is mounted nodev instead); see docs/EXECUTOR.md.
@@ -48,7 +50,7 @@ export class UnshareExecutor implements Executor {
       mkdirSync(root);
       const entries = await fstabEntries(spec, mounts, targets, root);
       const status = await launchRun({
-        id: spec.id, stateDir: spec.stateDir, root, hostname, network: spec.network, env, cwd: spec.process.cwd, args: spec.process.args,
+        id: spec.id, stateDir: spec.stateDir, root, hostname, network: spec.network, security: spec.security ?? 'sandbox', env, cwd: spec.process.cwd, args: spec.process.args,
         uid: spec.process.uid, gid: spec.process.gid, additionalGids: spec.process.additionalGids ?? [], entries,
         stdout: spec.stdout, stderr: spec.stderr, signal: spec.signal,
       });
@@ -83,7 +85,9 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
   const nSystem = mounts.length - (spec.mounts?.length ?? 0);
   const inRoot = (hostPath: string) => join(root, relative(spec.rootfs, hostPath));
   const devDir = join(spec.stateDir, 'dev');
-  const out: FstabEntry[] = [{ source: spec.rootfs, target: root, type: 'none', options: ['bind', 'nodev'] }];
+  const sec = containerSecurity(spec.security);
+  // Insecure mode allows every device, as BuildKit's device cgroup rule does.
+  const out: FstabEntry[] = [{ source: spec.rootfs, target: root, type: 'none', options: sec.privileged ? ['bind'] : ['bind', 'nodev'] }];
   let devTarget = '';
   for (let i = 0; i < mounts.length; i++) {
     const m = mounts[i]!;
@@ -91,7 +95,8 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     if (i < nSystem && m.destination === '/dev' && target) {
       devTarget = inRoot(target);
       out.push({ source: devDir, target: devTarget, type: 'none', options: ['bind', 'nosuid', 'noexec', 'nodev'] });
-      out.push(...makeDevDir(devDir).map((n) => ({ source: `/dev/${n}`, target: `${devTarget}/${n}`, type: 'none', options: ['bind'] })));
+      const extra = sec.devices.map((d) => d.path.slice('/dev/'.length));
+      out.push(...makeDevDir(devDir, extra).map((n) => ({ source: `/dev/${n}`, target: `${devTarget}/${n}`, type: 'none', options: ['bind'] })));
       continue;
     }
     const options = i < nSystem ? m.options : withNodev(m.options);
@@ -109,7 +114,7 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     const { path } = await ensureMountPoint(devDir, sub, await mountPointKind(m));
     out.push({ source: m.source, target: join(devTarget, relative(devDir, path)), type: m.type === 'bind' ? 'none' : m.type, options });
   }
-  return [...out, ...hiddenPaths(join(root, 'proc'), join(root, 'sys'))];
+  return [...out, ...hiddenPaths(join(root, 'proc'), join(root, 'sys'), sec.maskedPaths, sec.readonlyPaths)];
 }
 
 /** withNodev adds nodev to a run's own mounts unless they ask for dev explicitly. */
@@ -118,17 +123,17 @@ function withNodev(options: string[]): string[] {
 }
 
 /** hiddenPaths masks (empty ro tmpfs over dirs, /dev/null over files) and write-protects Docker's paths that this kernel has. */
-function hiddenPaths(proc: string, sys: string): FstabEntry[] {
+function hiddenPaths(proc: string, sys: string, masked: readonly string[], readonly: readonly string[]): FstabEntry[] {
   const inside = (p: string) => (p.startsWith('/proc/') ? join(proc, p.slice(6)) : join(sys, p.slice(5)));
   const out: FstabEntry[] = [];
-  for (const p of maskedPaths()) {
+  for (const p of masked) {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) continue;
     out.push(st.isDirectory()
       ? { source: 'tmpfs', target: inside(p), type: 'tmpfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] }
       : { source: '/dev/null', target: inside(p), type: 'none', options: ['bind'] });
   }
-  for (const p of READONLY_PATHS) {
+  for (const p of readonly) {
     if (existsSync(p)) out.push({ source: inside(p), target: inside(p), type: 'none', options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] });
   }
   return out;

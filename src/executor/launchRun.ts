@@ -6,7 +6,8 @@ import type { Writable } from 'node:stream';
 import { TsbuildError } from '../core/errors.ts';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, launch } from '../sys/launchServer.ts';
 import type { ExitStatus } from './types.ts';
-import { capabilityNumbers, mountCalls, type FstabEntry } from './unshareSetup.ts';
+import { mountCalls, type FstabEntry } from './unshareSetup.ts';
+import { capabilityNumbers, containerSecurity, seccompProgram, type SecurityMode } from './security.ts';
 
 /** LaunchSpec is what launchRun needs: the unshare executor's prepared run. */
 export interface LaunchSpec {
@@ -15,6 +16,7 @@ export interface LaunchSpec {
   root: string;
   hostname: string;
   network: 'host' | 'none';
+  security: SecurityMode;
   uid: number;
   gid: number;
   additionalGids: readonly number[];
@@ -36,11 +38,14 @@ export interface LaunchSpec {
 export async function launchRun(s: LaunchSpec): Promise<ExitStatus> {
   const stdoutFifo = join(s.stateDir, 'stdout');
   const stderrFifo = join(s.stateDir, 'stderr');
+  const sec = containerSecurity(s.security);
+  const seccompFilter = seccompProgram(s.security);
   const h = launch({
     id: s.id, stateDir: s.stateDir, stdoutFifo, stderrFifo, root: s.root, hostname: s.hostname,
     loopbackUp: s.network === 'none',
     namespaces: CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (s.network === 'none' ? CLONE_NEWNET : 0),
-    uid: s.uid, gid: s.gid, groups: s.additionalGids, keepCapabilities: capabilityNumbers(), cwd: s.cwd,
+    uid: s.uid, gid: s.gid, groups: s.additionalGids, cwd: s.cwd,
+    keepCapabilities: capabilityNumbers(sec.capabilities), ambientCapabilities: capabilityNumbers(sec.ambient), ...(seccompFilter ? { seccompFilter } : {}),
     mounts: mountCalls(s.entries), env: s.env, args: s.args,
   });
   let aborted = false;

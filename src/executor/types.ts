@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { SecurityMode } from './security.ts';
 
 /** ProcessSpec is what runs inside the container. */
 export interface ProcessSpec {
@@ -31,6 +32,8 @@ export interface RunSpec {
   process: ProcessSpec;
   mounts?: MountSpec[];
   network: 'host' | 'none';
+  /** `sandbox` (the default): Docker's capabilities and seccomp profile; `insecure`: BuildKit's privileged mode (src/executor/security.ts). */
+  security?: SecurityMode;
   hostname?: string;
   /** Where the runtime may keep its state and bundle (created/removed by the executor). */
   stateDir: string;

@@ -1,4 +1,4 @@
-import { DEFAULT_CAPABILITIES } from './runtimeSpec.ts';
+import { DEFAULT_CAPABILITIES } from './security.ts';
 
 /** FstabEntry is one mount the unshare executor makes inside the container's mount namespace, in fstab(5)'s terms. */
 export interface FstabEntry {
@@ -51,22 +51,4 @@ export function mountCalls(entries: readonly FstabEntry[]): RawMount[] {
     if (flags) out.push({ source: '', target: e.target, type: '', flags: MS.REMOUNT | MS.BIND | flags, data: '' });
   }
   return out;
-}
-
-/** CAPABILITY_NUMBERS are the kernel's numbers of the capabilities (linux/capability.h). */
-export const CAPABILITY_NUMBERS: Readonly<Record<string, number>> = Object.fromEntries([
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
-  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
-  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
-  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
-  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
-].map((n, i) => [`CAP_${n}`, i]));
-
-/** capabilityNumbers maps capability names (CAP_CHOWN, ...) to their numbers; unknown names throw. */
-export function capabilityNumbers(caps: readonly string[] = DEFAULT_CAPABILITIES): number[] {
-  return caps.map((c) => {
-    const n = CAPABILITY_NUMBERS[c];
-    if (n === undefined) throw new Error(`unknown capability ${c}`);
-    return n;
-  });
 }

@@ -1,7 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hexOf, type Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
+import { siblingTmpName } from '../store/atomicFile.ts';
+import { DIR_MODE, FILE_MODE } from '../store/permissions.ts';
 
 /** Repositories remembered per registry and blob; the newest first. */
 const MAX_REPOS = 8;
@@ -26,10 +28,10 @@ export class BlobSources {
     const list = [repository, ...(all[registry] ?? []).filter((r) => r !== repository)].slice(0, MAX_REPOS);
     if (all[registry]?.[0] === repository) return;
     all[registry] = list;
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
     const file = join(this.dir, `${hexOf(d)}.json`);
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, JSON.stringify(all));
+    const tmp = siblingTmpName(join(dirname(this.dir), '..', 'tmp'), file);
+    await writeFile(tmp, JSON.stringify(all), { mode: FILE_MODE });
     await rename(tmp, file);
   }
 

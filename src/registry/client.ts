@@ -2,8 +2,9 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { TsbuildError } from '../core/errors.ts';
-import { sha256Of, type Digest } from '../core/digest.ts';
+import { parseDigest, sha256Of, type Digest } from '../core/digest.ts';
 import { MediaType, isIndexMediaType } from '../oci/mediaTypes.ts';
+import { parseJsonBytes, parseManifestOrIndex } from '../oci/parseJson.ts';
 import type { Descriptor, Index, Manifest, Platform } from '../oci/types.ts';
 import type { ContentStore } from '../store/types.ts';
 import { Authenticator, repoScope } from './auth.ts';
@@ -14,6 +15,9 @@ import { DEFAULT_PLATFORM, choosePlatform } from './platform.ts';
 import { apiHost, isInsecureHost, manifestRef, refString, withDigest, type RegistryRef } from './reference.ts';
 import { withRetry } from './retry.ts';
 import { uploadBlob, type PushBlobResult } from './upload.ts';
+
+/** UNTRUSTED_HINT goes with an invalid document or digest a registry served. */
+export const UNTRUSTED_HINT = 'the registry served an invalid image manifest, index or config; nothing was tagged (tell its operator)';
 
 /** MANIFEST_ACCEPT lists every manifest kind tsbuild reads, for the Accept header. */
 export const MANIFEST_ACCEPT = [MediaType.OciManifest, MediaType.OciIndex, MediaType.DockerManifest, MediaType.DockerManifestList].join(', ');
@@ -146,7 +150,9 @@ export class RegistryClient {
       const digest = header(res, 'docker-content-digest');
       const type = header(res, 'content-type');
       const size = Number(header(res, 'content-length'));
-      if (digest && type && Number.isFinite(size) && (!ref.digest || digest === ref.digest)) return { mediaType: type, digest: digest as Digest, size };
+      if (digest && type && Number.isFinite(size) && (!ref.digest || digest === ref.digest)) {
+        return { mediaType: type, digest: parseDigest(digest, { what: `manifest ${refString(ref)}: Docker-Content-Digest`, hint: UNTRUSTED_HINT }), size };
+      }
       return (await this.getManifestOnce(ref)).descriptor;
     });
   }
@@ -162,14 +168,13 @@ export class RegistryClient {
     });
     const bytes = await readText(res);
     const digest = sha256Of(bytes);
-    const want = ref.digest ?? header(res, 'docker-content-digest');
-    if (want && want !== digest) throw new TsbuildError('DIGEST_MISMATCH', `manifest ${refString(ref)}: got ${digest}, expected ${want}`);
-    let manifest: Manifest | Index;
-    try {
-      manifest = JSON.parse(bytes.toString('utf8')) as Manifest | Index;
-    } catch (e) {
-      throw new TsbuildError('REGISTRY', `manifest ${refString(ref)}: not JSON`, { cause: e });
-    }
+    const what = `manifest ${refString(ref)}`;
+    const served = header(res, 'docker-content-digest');
+    const want = ref.digest ?? (served === undefined ? undefined : parseDigest(served, { what: `${what}: Docker-Content-Digest`, hint: UNTRUSTED_HINT }));
+    if (want && want !== digest) throw new TsbuildError('DIGEST_MISMATCH', `${what}: got ${digest}, expected ${want}`);
+    // Every digest in it is parsed before anything (a blob path, a URL) is made from it.
+    const src = { what, code: 'REGISTRY' as const, hint: UNTRUSTED_HINT };
+    const manifest = parseManifestOrIndex(parseJsonBytes(bytes, src), src);
     const mediaType = manifest.mediaType ?? header(res, 'content-type')?.split(';')[0] ?? ('manifests' in manifest ? MediaType.OciIndex : MediaType.OciManifest);
     return { descriptor: { mediaType, digest, size: bytes.length }, bytes, manifest };
   }

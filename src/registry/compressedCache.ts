@@ -1,9 +1,11 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hexOf, isDigest, type DiffID, type Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
+import { siblingTmpName } from '../store/atomicFile.ts';
+import { DIR_MODE, FILE_MODE } from '../store/permissions.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { ContentStore } from '../store/types.ts';
@@ -40,10 +42,10 @@ export class CompressedLayerCache {
 
   /** set writes the record atomically (tmp + rename). */
   async set(diffID: DiffID, r: CompressedRecord, kind: LayerCompression = 'gzip'): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
     const file = this.#file(diffID, kind);
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, JSON.stringify(r));
+    const tmp = siblingTmpName(join(dirname(this.dir), '..', 'tmp'), file);
+    await writeFile(tmp, JSON.stringify(r), { mode: FILE_MODE });
     await rename(tmp, file);
   }
 

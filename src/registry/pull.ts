@@ -1,9 +1,10 @@
 import { dirname, join } from 'node:path';
 import { TsbuildError } from '../core/errors.ts';
+import { parseImageConfig, parseJsonBytes } from '../oci/parseJson.ts';
 import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.ts';
 import type { ContentStore } from '../store/types.ts';
 import { BlobSources } from './blobSources.ts';
-import type { RegistryClient } from './client.ts';
+import { UNTRUSTED_HINT, type RegistryClient } from './client.ts';
 import { DEFAULT_PLATFORM } from './platform.ts';
 import { refString, type RegistryRef } from './reference.ts';
 
@@ -54,9 +55,11 @@ export async function pullImage(client: RegistryClient, store: ContentStore, ref
   );
   const put = await store.putBytes(fetchedManifest.bytes);
   if (put.digest !== fetchedManifest.descriptor.digest) throw new TsbuildError('INTERNAL', `pull ${refString(ref)}: stored manifest as ${put.digest}`);
-  const config = await store.readJson<ImageConfig>(manifest.config.digest);
-  if (config.rootfs?.diff_ids?.length !== manifest.layers.length) {
-    throw new TsbuildError('REGISTRY', `${refString(ref)}: config lists ${config.rootfs?.diff_ids?.length ?? 0} diff_ids for ${manifest.layers.length} layers`);
+  // Its diff_ids name snapshot directories when the image is used: parsed like every digest from outside.
+  const cfgSource = { what: `${refString(ref)}: config ${manifest.config.digest}`, code: 'REGISTRY' as const, hint: UNTRUSTED_HINT };
+  const config = parseImageConfig(parseJsonBytes(await store.readBytes(manifest.config.digest), cfgSource), cfgSource);
+  if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+    throw new TsbuildError('REGISTRY', `${refString(ref)}: config lists ${config.rootfs.diff_ids.length} diff_ids for ${manifest.layers.length} layers`, { hint: UNTRUSTED_HINT });
   }
   const sources = new BlobSources(join(opts.cacheDir ?? defaultCacheDir(store), 'blobsources'));
   // One small file per blob: written side by side, not one after the other (~4 ms each).

@@ -1,5 +1,5 @@
 import { TsbuildError } from '../core/errors.ts';
-import { isDigest, type Digest } from '../core/digest.ts';
+import { parseDigest, type Digest } from '../core/digest.ts';
 
 /** DOCKER_HUB is the registry name an unqualified reference (`busybox`) belongs to. */
 export const DOCKER_HUB = 'docker.io';
@@ -41,8 +41,11 @@ export function parseRegistryRef(s: string, opts: { defaultTag?: string } = {}):
   const at = rest.indexOf('@');
   if (at >= 0) {
     const d = rest.slice(at + 1);
-    if (!isDigest(d)) throw bad(s, `bad digest "${d}" (want sha256:<64 hex digits>)`);
-    digest = d as Digest;
+    try {
+      digest = parseDigest(d);
+    } catch (e) {
+      throw bad(s, (e as Error).message);
+    }
     rest = rest.slice(0, at);
   }
   let tag: string | undefined;

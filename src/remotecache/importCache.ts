@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { sha256Of, type Digest } from '../core/digest.ts';
+import { parseDiffID, sha256Of, type Digest } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { CacheRecord } from '../cache/types.ts';
@@ -10,7 +10,8 @@ import type { CompressedLayerCache } from '../registry/compressedCache.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
 import type { RemoteCache } from '../solver/types.ts';
 import type { ContentStore } from '../store/types.ts';
-import { DIFFID_ANNOTATION, type CacheBackend, type CacheConfig } from './types.ts';
+import { parseCacheConfig } from './parseConfig.ts';
+import { DIFFID_ANNOTATION, MAX_CACHE_CONFIG_BYTES, cacheHint, type CacheBackend } from './types.ts';
 
 /** ImportedCache is the RemoteCache of a build, with what was found for the messages. */
 export interface ImportedCache extends RemoteCache {
@@ -41,12 +42,19 @@ export async function importCache(backends: readonly CacheBackend[], store: Cont
       continue;
     }
     found.push(b.where);
+    const hint = cacheHint(b.where);
+    if (m.config.size > MAX_CACHE_CONFIG_BYTES) throw new TsbuildError('BAD_CACHE', `cache ${b.where}: config of ${m.config.size} bytes, more than ${MAX_CACHE_CONFIG_BYTES}`, { hint });
     const bytes = await b.readBlob(m.config);
-    if (sha256Of(bytes) !== m.config.digest) throw new TsbuildError('DIGEST_MISMATCH', `cache ${b.where}: config blob does not match its digest ${m.config.digest}`);
-    const cfg = JSON.parse(bytes.toString('utf8')) as CacheConfig;
+    if (sha256Of(bytes) !== m.config.digest) throw new TsbuildError('DIGEST_MISMATCH', `cache ${b.where}: config blob does not match its digest ${m.config.digest}`, { hint });
+    // Records and annotations are parsed (every digest) before the build looks anything up.
+    const cfg = parseCacheConfig(bytes, b.where);
+    const diffIDs = m.layers.map((l, i) => {
+      const raw = l.annotations?.[DIFFID_ANNOTATION];
+      return raw === undefined ? undefined : parseDiffID(raw, { what: `cache ${b.where}: manifest: layers[${i}].annotations["${DIFFID_ANNOTATION}"]`, hint });
+    });
     for (const r of cfg.records) if (!records.has(r.key)) records.set(r.key, r);
-    for (const l of m.layers) {
-      const diffID = l.annotations?.[DIFFID_ANNOTATION];
+    for (const [i, l] of m.layers.entries()) {
+      const diffID = diffIDs[i];
       if (diffID && !sources.has(diffID)) sources.set(diffID, { backend: b, desc: l });
     }
   }

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { hexOf, sha256Of, type Digest } from '../core/digest.ts';
 import { isErrno, TsbuildError } from '../core/errors.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
-import type { Index, Manifest } from '../oci/types.ts';
-import type { CacheBackend } from './types.ts';
+import { MAX_JSON_BYTES, parseIndex, parseJsonBytes, parseManifest } from '../oci/parseJson.ts';
+import type { Index } from '../oci/types.ts';
+import { cacheHint, type CacheBackend } from './types.ts';
 
 const REF = 'tsbuild-cache';
 
@@ -28,15 +29,24 @@ export function localBackend(dir: string): CacheBackend {
   return {
     where: dir,
     async readManifest() {
-      let index: Index;
+      const src = (what: string) => ({ what: `cache ${dir}: ${what}`, code: 'BAD_CACHE' as const, hint: cacheHint(dir) });
+      let bytes: Buffer;
       try {
-        index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as Index;
+        bytes = await readFile(join(dir, 'index.json'));
       } catch (e) {
         if (isErrno(e, 'ENOENT')) return undefined;
-        throw new TsbuildError('STORE_CORRUPT', `cache ${dir}: unreadable index.json`, { cause: e });
+        throw new TsbuildError('IO', `cache ${dir}: cannot read index.json: ${(e as Error).message}`, { cause: e });
       }
-      const desc = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === REF);
-      return desc ? (JSON.parse(await readFile(blob(desc.digest), 'utf8')) as Manifest) : undefined;
+      // Every digest is parsed before a blob path is made of it (blob() checks again).
+      const index = parseIndex(parseJsonBytes(bytes, src('index.json')), src('index.json'));
+      const i = index.manifests.findIndex((m) => m.annotations?.['org.opencontainers.image.ref.name'] === REF);
+      if (i < 0) return undefined;
+      const desc = index.manifests[i]!;
+      if (desc.size > MAX_JSON_BYTES) throw new TsbuildError('BAD_CACHE', `cache ${dir}: index.json: manifests[${i}]: a manifest of ${desc.size} bytes`, { hint: cacheHint(dir) });
+      const m = await readFile(blob(desc.digest));
+      const got = sha256Of(m);
+      if (got !== desc.digest) throw new TsbuildError('DIGEST_MISMATCH', `cache ${dir}: index.json: manifests[${i}]: blob ${desc.digest} holds ${got}`, { hint: cacheHint(dir) });
+      return parseManifest(parseJsonBytes(m, src('manifest')), src('manifest'));
     },
     readBlob: (d) => readFile(blob(d.digest)),
     openBlob: async (d) => createReadStream(blob(d.digest)),

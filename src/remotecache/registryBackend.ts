@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import type { Manifest } from '../oci/types.ts';
+import { TsbuildError } from '../core/errors.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { refString, type RegistryRef } from '../registry/reference.ts';
-import type { CacheBackend } from './types.ts';
+import { cacheHint, type CacheBackend } from './types.ts';
 
 /** registryBackend keeps the cache as a manifest tagged in a registry repository (`--cache-to type=registry,ref=…`). */
 export function registryBackend(client: RegistryClient, ref: RegistryRef): CacheBackend {
@@ -12,7 +12,9 @@ export function registryBackend(client: RegistryClient, ref: RegistryRef): Cache
     async readManifest() {
       try {
         const m = await client.getManifest(ref);
-        return m.manifest as Manifest;
+        // getManifest parsed it (every digest); an index is not a cache.
+        if ('manifests' in m.manifest) throw new TsbuildError('BAD_CACHE', `cache ${refString(ref)}: an image index, not a cache manifest`, { hint: cacheHint(refString(ref)) });
+        return m.manifest;
       } catch (e) {
         if (e instanceof RegistryError && (e.status === 404 || e.registryCode === 'MANIFEST_UNKNOWN' || e.registryCode === 'NAME_UNKNOWN')) return undefined;
         throw e;

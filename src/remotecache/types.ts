@@ -9,6 +9,14 @@ export const CACHE_CONFIG_MEDIA_TYPE = 'application/vnd.tsbuild.cache.config.v1+
 /** DIFFID_ANNOTATION names, on each cache layer descriptor, the DiffID of the (compressed) blob. */
 export const DIFFID_ANNOTATION = 'dev.tsbuild.cache.diffid';
 
+/** MAX_CACHE_CONFIG_BYTES bounds a cache's config (its records, ~350 bytes each: some 190,000 steps). */
+export const MAX_CACHE_CONFIG_BYTES = 64 << 20;
+
+/** cacheHint goes with a cache that cannot be used as it is. */
+export function cacheHint(where: string): string {
+  return `the cache at ${where} is damaged or was not written by tsbuild; build without this --cache-from, or export it again`;
+}
+
 /** CacheConfig is what a cache manifest's config blob holds: the records, keyed like the local cache. */
 export interface CacheConfig {
   version: 1;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { TsbuildError } from '../core/errors.ts';
 import { bindMount, isMountPoint, mountOverlay, unmount } from '../sys/mount.ts';
 import { ownId } from '../store/liveness.ts';
+import { FILE_MODE } from '../store/permissions.ts';
 import { OWNER_FILE } from './mounts.ts';
 import type { ActiveSnapshot, CommitOptions, LayerBlob } from './types.ts';
 
@@ -55,7 +56,7 @@ export class OverlayActive implements ActiveSnapshot {
   async mount(): Promise<void> {
     if (this.#spent) throw new TsbuildError('INTERNAL', `mount ${this.dir}: snapshot already committed or removed`);
     if (await this.#isMounted()) return;
-    await writeFile(join(this.dir, OWNER_FILE), ownId(this.#opts.tmpDir));
+    await writeFile(join(this.dir, OWNER_FILE), ownId(this.#opts.tmpDir), { mode: FILE_MODE });
     if (this.#opts.lowerdirs.length === 0) await bindMount(this.upper, this.merged);
     else {
       // Overlay refuses a workdir left over from an earlier mount's crash only if it is busy; clearing it is safe.

@@ -1,14 +1,17 @@
-import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { ignoreDamage, type OnDamage } from '../core/damage.ts';
 import { hexOf, type DiffID } from '../core/digest.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { tmpName } from '../store/atomicFile.ts';
 import { bootId, type DeferredSync } from '../store/deferredSync.ts';
+import { DIR_MODE, FILE_MODE } from '../store/permissions.ts';
 import { syncFsLater } from '../sys/mount.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CommitDirOptions, LayerAdopter } from './dirLayer.ts';
 import { OverlayActive } from './OverlayActive.ts';
+import { DIFFID_FILE, UNSYNCED_FILE, checkSnapshotDir, dropSnapshot } from './snapshotMeta.ts';
 import type { TarTree, TreeTarOptions } from './treeTar.ts';
 import type { ActiveSnapshot, LayerBlob, Snapshotter } from './types.ts';
 
@@ -27,6 +30,8 @@ export interface OverlaySnapshotterOptions {
    * DeferredSync flushes once for blobs and snapshots together, after the image is written.
    */
   deferred?: DeferredSync;
+  /** Told about each damaged snapshot found (and removed, to be extracted again): a build warns. */
+  onDamage?: OnDamage;
 }
 
 /**
@@ -46,6 +51,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   readonly #present = new Set<string>();
   readonly #volatile: boolean;
   readonly #deferred: DeferredSync | undefined;
+  readonly #onDamage: OnDamage;
   readonly #trees = new Map<DiffID, TarTree>();
   /** `unsynced` markers of the snapshots installed since the last sync(). */
   #unsynced: string[] = [];
@@ -56,6 +62,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     this.#store = opts.store;
     this.#volatile = opts.volatileMounts ?? false;
     this.#deferred = opts.deferred;
+    this.#onDamage = opts.onDamage ?? ignoreDamage;
   }
 
   /**
@@ -88,24 +95,29 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   }
 
   /**
-   * has tells whether the layer is extracted. A snapshot whose `unsynced` marker names
-   * another boot was never made durable before the machine went down, so its files may
-   * be torn: it is removed (and extracted again from its blob by whoever needs it).
+   * has tells whether the layer is extracted. A damaged snapshot (checkSnapshotDir: its
+   * `diffid` empty, cut or garbage, no fs/, or an `unsynced` marker of another boot, so
+   * never made durable before the machine went down) is removed and reported to onDamage:
+   * whoever needs it extracts it again from its blob. Only a true prefix collision (another
+   * layer's DiffID with the same first 16 hex digits) is an error.
    */
   async has(diffID: DiffID): Promise<boolean> {
     if (this.#present.has(diffID)) return true;
-    const dir = join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID));
-    const [recorded, unsynced] = await Promise.all([readIfExists(join(dir, 'diffid')), readIfExists(join(dir, UNSYNCED))]);
-    if (recorded === undefined) return false;
-    if (recorded.trim() !== diffID) throw new TsbuildError('STORE_CORRUPT', `snapshot ${dir} holds ${recorded.trim()}, not ${diffID}`);
-    if (unsynced !== undefined && unsynced.trim() !== bootId()) {
-      const stale = tmpName(this.tmpDir, 'stale');
-      await rename(dir, stale).catch((e: unknown) => { if (!isErrno(e, 'ENOENT')) throw e; });
-      await rm(stale, { recursive: true, force: true });
-      return false;
+    const name = OverlaySnapshotter.snapshotName(diffID);
+    const dir = join(this.snapshotsDir, name);
+    const check = await checkSnapshotDir(dir, name);
+    switch (check.kind) {
+      case 'absent':
+        return false;
+      case 'damaged':
+        await dropSnapshot(dir, name, this.tmpDir);
+        this.#onDamage({ what: `snapshot ${name}`, problem: check.problem, action: 'removed; extracted again from its layer', fixed: true });
+        return false;
+      case 'sound':
+        if (check.diffID !== diffID) throw new TsbuildError('STORE_CORRUPT', `snapshot ${dir} holds layer ${check.diffID}, not ${diffID}: two layers share the first 16 hex digits of their DiffID`);
+        this.#present.add(diffID);
+        return true;
     }
-    this.#present.add(diffID);
-    return true;
   }
 
   async ensure(diffID: DiffID, open: () => Readable): Promise<void> {
@@ -121,7 +133,8 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
   async #extract(diffID: DiffID, open: () => Readable): Promise<void> {
     if (await this.has(diffID)) return;
     const stage = tmpName(this.tmpDir, 'extract');
-    await mkdir(join(stage, 'fs'), { recursive: true });
+    await mkdir(stage, { mode: DIR_MODE });
+    await mkdir(join(stage, 'fs'));
     try {
       const { applyLayer } = await import('./applyLayer.ts');
       const got = await applyLayer(open(), join(stage, 'fs'), { whiteouts: 'overlay' });
@@ -132,17 +145,24 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     }
   }
 
-  /** install renames a staged `<stage>/fs` into place; losing a race to another process is fine. */
+  /**
+   * install renames a staged `<stage>/fs` into place; losing a race to another process is
+   * fine. A damaged snapshot in the way is removed by has(), and the rename tried again.
+   */
   async #install(stage: string, diffID: DiffID): Promise<void> {
-    await Promise.all([writeFile(join(stage, 'diffid'), `${diffID}\n`), writeFile(join(stage, UNSYNCED), `${bootId()}\n`)]);
-    try {
-      const dir = join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID));
-      await rename(stage, dir);
-      this.#unsynced.push(join(dir, UNSYNCED));
-      this.#present.add(diffID);
-    } catch (e) {
-      if (!isErrno(e, 'ENOTEMPTY') && !isErrno(e, 'EEXIST')) throw e;
-      if (!(await this.has(diffID))) throw e;
+    await Promise.all([writeFile(join(stage, DIFFID_FILE), `${diffID}\n`, { mode: FILE_MODE }), writeFile(join(stage, UNSYNCED_FILE), `${bootId()}\n`, { mode: FILE_MODE })]);
+    const dir = join(this.snapshotsDir, OverlaySnapshotter.snapshotName(diffID));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rename(stage, dir);
+        this.#unsynced.push(join(dir, UNSYNCED_FILE));
+        this.#present.add(diffID);
+        return;
+      } catch (e) {
+        if (!isErrno(e, 'ENOTEMPTY') && !isErrno(e, 'EEXIST')) throw e;
+        if (await this.has(diffID)) return;
+        if (attempt > 0) throw e;
+      }
     }
   }
 
@@ -157,7 +177,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
       return;
     }
     const stage = tmpName(this.tmpDir, 'snap');
-    await mkdir(stage);
+    await mkdir(stage, { mode: DIR_MODE });
     try {
       await rename(dir, join(stage, 'fs'));
       await this.#install(stage, layer.diffID);
@@ -200,7 +220,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
     for (const p of parents) {
       if (!(await this.has(p))) throw new TsbuildError('INTERNAL', `prepare ${dir}: parent layer ${p} is not extracted`);
     }
-    await mkdir(dir);
+    await mkdir(dir, { mode: DIR_MODE });
     for (const d of ['upper', 'work', 'merged']) await mkdir(join(dir, d));
     return this.#active(await realpath(dir), parents, true);
   }
@@ -221,18 +241,6 @@ export class OverlaySnapshotter implements Snapshotter, LayerAdopter {
       lowerdirs: [...parents].reverse().map((p) => OverlaySnapshotter.lowerdir(p)),
       commit: (upper, opts) => commitDirLazily(this.#store, upper, { ...opts, adopt: this }),
     });
-  }
-}
-
-/** UNSYNCED is the marker beside a snapshot's fs/ until a sync made it durable: it holds the boot id. */
-const UNSYNCED = 'unsynced';
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) return undefined;
-    throw e;
   }
 }
 

@@ -1,8 +1,10 @@
-import { lstat, rm, utimes } from 'node:fs/promises';
+import { lstat, lutimes, readdir, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DiffID } from '../core/digest.ts';
+import { osPath } from '../core/names.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
 import type { ContentStore } from '../store/types.ts';
+import { destroyOnAbort } from './destroyOnAbort.ts';
 import { writeLayerTar } from './layerTar.ts';
 import type { CommitOptions, LayerBlob } from './types.ts';
 
@@ -23,10 +25,13 @@ export interface CommitDirOptions extends CommitOptions {
  * a store BlobWriter, hashed on the way, so DiffID = digest and nothing is
  * buffered. Returns null (and stores nothing) when dir holds no entry.
  * With adopt, what the tar left out (empty mount-point stubs, sockets) is
- * removed from dir first, so the snapshot and the layer agree.
+ * removed from dir first, so the snapshot and the layer agree; with adopt and
+ * sourceDateEpoch, so do their times (settleTimes).
  */
 export async function commitDir(store: ContentStore, dir: string, opts: CommitDirOptions = {}): Promise<LayerBlob | null> {
+  if (opts.adopt && opts.sourceDateEpoch !== undefined) await settleTimes(dir, opts.sourceDateEpoch);
   const w = await store.writer();
+  const stopListening = destroyOnAbort(w.stream, opts.signal);
   let layer: LayerBlob;
   let omitted: string[];
   try {
@@ -41,6 +46,8 @@ export async function commitDir(store: ContentStore, dir: string, opts: CommitDi
   } catch (e) {
     await w.abort();
     throw e;
+  } finally {
+    stopListening();
   }
   if (opts.adopt) {
     // The adopted dir must hold exactly what the tar holds, or later mounts would see the stubs.
@@ -50,10 +57,34 @@ export async function commitDir(store: ContentStore, dir: string, opts: CommitDi
   return layer;
 }
 
+/**
+ * settleTimes gives every entry below dir (not dir itself) the times the layer tar records
+ * and extraction restores: mtime in whole seconds clamped to epoch, atime the same. A dir
+ * adopted as a snapshot is then what a later step would see of the layer extracted from its
+ * blob, so a build that reuses the layer from the cache (its record and blob, not this
+ * snapshot) runs its later steps on the same times and gives the same layers. Setting a
+ * child's times does not change its directory's. Names stay bytes (Buffer paths).
+ */
+async function settleTimes(dir: string, epoch: number): Promise<void> {
+  const walk = async (d: Buffer): Promise<void> => {
+    for (const name of await readdir(d, { encoding: 'buffer' })) {
+      const p = Buffer.concat([d, SLASH, name]);
+      const st = await lstat(p, { bigint: true });
+      const t = Math.min(Number(st.mtimeNs / 1_000_000_000n), epoch);
+      const want = BigInt(t) * 1_000_000_000n;
+      if (st.mtimeNs !== want || st.atimeNs !== want) await lutimes(p, t, t);
+      if (st.isDirectory()) await walk(p);
+    }
+  };
+  await walk(Buffer.from(dir));
+}
+
+const SLASH = Buffer.from('/');
+
 /** removeKeepingParentTimes deletes p without touching its parent's mtime (which the tar already recorded). */
 async function removeKeepingParentTimes(p: string): Promise<void> {
   const parent = dirname(p);
-  const st = await lstat(parent);
-  await rm(p, { recursive: true, force: true });
-  await utimes(parent, st.atime, st.mtime);
+  const st = await lstat(osPath(parent));
+  await rm(osPath(p), { recursive: true, force: true });
+  await utimes(osPath(parent), st.atime, st.mtime);
 }

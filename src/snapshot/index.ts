@@ -8,3 +8,5 @@ export * from './OverlaySnapshotter.ts';
 export * from './OverlayActive.ts';
 export * from './mounts.ts';
 export * from './treeTar.ts';
+export * from './snapshotMeta.ts';
+export * from './checkSnapshots.ts';

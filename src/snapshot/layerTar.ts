@@ -1,9 +1,11 @@
-import { getAttributeSync, listAttributesSync } from '../sys/xattr.ts';
-import type { Stats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { getAttributeSync, listAttributesSync, withXattrPath } from '../sys/xattr.ts';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, type Stats } from 'node:fs';
+import { lstat, open, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { TsbuildError } from '../core/errors.ts';
+import { displayName, osPath } from '../core/names.ts';
+import { readdirNames, readlinkName } from '../sys/fsNames.ts';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor, type EntryKind, type TarHeader } from './tarFormat.ts';
 
 /** LayerTarOptions tune writeLayerTar. */
@@ -28,7 +30,8 @@ const READ_CHUNK = 1 << 20;
 /**
  * writeLayerTar streams dir (an overlay upper dir or any directory) to out as a
  * deterministic layer tar: entries in path order (children sorted by name
- * bytes, a directory before its contents), names relative without `./`
+ * bytes, a directory before its contents), names as bytes (core/names.ts:
+ * a name that is not UTF-8 goes into a PAX record raw), relative without `./`
  * (`etc/`, `etc/passwd`), numeric ids with empty user/group names, permission
  * plus setuid/setgid/sticky bits, mtime in whole seconds (clamped to
  * sourceDateEpoch), no atime/ctime, xattrs except trusted.overlay.* and
@@ -39,8 +42,12 @@ const READ_CHUNK = 1 << 20;
  * out's back-pressure is honoured. out is not ended.
  */
 export async function writeLayerTar(dir: string, out: Writable, opts: LayerTarOptions = {}): Promise<LayerTarStats> {
-  const w = new TarWriter(out, opts);
-  await w.walk(dir, '');
+  const w = new TarWriter(out, opts, dir);
+  try {
+    await w.walk(dir, '');
+  } finally {
+    await w.dropScratch();
+  }
   await w.push(END_OF_ARCHIVE);
   return { entries: w.entries, size: w.size, omitted: w.omitted };
 }
@@ -58,11 +65,28 @@ class TarWriter {
   readonly #epoch: number | undefined;
   readonly #stubs: ReadonlySet<string>;
   readonly #links = new Map<string, string>();
+  readonly #root: string;
+  #scratch: string | undefined;
 
-  constructor(out: Writable, opts: LayerTarOptions) {
+  constructor(out: Writable, opts: LayerTarOptions, root: string) {
     this.#out = out;
     this.#epoch = opts.sourceDateEpoch;
     this.#stubs = new Set(opts.stubs ?? []);
+    this.#root = root;
+  }
+
+  /**
+   * scratch is a directory beside the walked one (same file system, outside the tree) for the
+   * hard links through which the xattrs of a non-directory whose name is not UTF-8 are read.
+   */
+  readonly scratch = (): string => {
+    this.#scratch ??= `${this.#root.replace(/\/+$/, '')}.xattr-${randomBytes(6).toString('hex')}`;
+    mkdirSync(osPath(this.#scratch), { recursive: true, mode: 0o700 });
+    return this.#scratch;
+  };
+
+  async dropScratch(): Promise<void> {
+    if (this.#scratch !== undefined) await rm(osPath(this.#scratch), { recursive: true, force: true });
   }
 
   entries = 0;
@@ -84,11 +108,11 @@ class TarWriter {
   }
 
   async walk(abs: string, rel: string): Promise<void> {
-    const names = (await readdir(abs)).sort(byBytes);
+    const names = await readdirNames(abs);
     for (const name of names) {
-      const childAbs = join(abs, name);
+      const childAbs = `${abs}/${name}`;
       const childRel = rel === '' ? name : `${rel}/${name}`;
-      const st = await lstat(childAbs);
+      const st = await lstat(osPath(childAbs));
       if (st.isSocket() || (this.#stubs.has(childRel) && (await this.#isEmptyStub(childAbs, childRel, st)))) {
         this.omitted.push(childRel);
         continue;
@@ -100,9 +124,9 @@ class TarWriter {
   async #isEmptyStub(abs: string, rel: string, st: Stats): Promise<boolean> {
     if (st.isFile()) return st.size === 0;
     if (!st.isDirectory()) return false;
-    for (const name of await readdir(abs)) {
+    for (const name of await readdirNames(abs)) {
       const r = `${rel}/${name}`;
-      if (!this.#stubs.has(r) || !(await this.#isEmptyStub(join(abs, name), r, await lstat(join(abs, name))))) return false;
+      if (!this.#stubs.has(r) || !(await this.#isEmptyStub(`${abs}/${name}`, r, await lstat(osPath(`${abs}/${name}`))))) return false;
     }
     return true;
   }
@@ -123,7 +147,7 @@ class TarWriter {
       }
       this.#links.set(key, rel);
     }
-    if (st.isSymbolicLink()) h.linkpath = await readlink(abs);
+    if (st.isSymbolicLink()) h.linkpath = await readlinkName(abs);
     if (h.kind === 'file') return this.#file(abs, h);
     await this.header(h);
     if (h.kind !== 'dir') return;
@@ -140,7 +164,7 @@ class TarWriter {
       h.devmajor = devMajor(st.rdev);
       h.devminor = devMinor(st.rdev);
     }
-    const { xattrs, opaque } = readXattrs(abs);
+    const { xattrs, opaque } = withXattrPath(abs, { isDir: kind === 'dir', scratch: this.scratch }, readXattrs);
     if (xattrs.length) h.xattrs = xattrs;
     if (opaque && kind === 'dir') h.opaque = true;
     return h;
@@ -152,7 +176,7 @@ class TarWriter {
   }
 
   async #file(abs: string, h: TarHeader): Promise<void> {
-    const fh = await open(abs, 'r');
+    const fh = await open(osPath(abs), 'r');
     try {
       this.entries++;
       const header = encodeHeader(h);
@@ -241,11 +265,7 @@ export function devMinor(rdev: number): number {
   return ((lo & 0xff) | (((lo >>> 12) | (hi << 20)) & 0xffffff00)) >>> 0;
 }
 
-function byBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 function changed(abs: string): TsbuildError {
-  return new TsbuildError('IO', `layer tar: ${abs} changed size while being archived`);
+  return new TsbuildError('IO', `layer tar: ${displayName(abs)} changed size while being archived`);
 }
 

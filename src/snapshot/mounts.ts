@@ -42,15 +42,17 @@ export async function cleanupStaleMounts(root: string): Promise<string[]> {
  * cleanupStaleTmp removes staging entries in tmpDir named `<prefix>-<owner id>-<random>`
  * (as tmpName makes them) whose owner is gone, in any PID namespace, then the dead
  * processes' lock entries (tmpDir/locks) and sockets (tmpDir/live). Other names are kept.
+ * With dryRun it only lists the staging entries (`tsbuild fsck --dry-run`).
  */
-export async function cleanupStaleTmp(tmpDir: string): Promise<string[]> {
+export async function cleanupStaleTmp(tmpDir: string, opts: { dryRun?: boolean } = {}): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
     const m = /^[a-z]+-([0-9a-f]{16})-[0-9a-f]+$/.exec(name);
     if (!m || (await isAlive(tmpDir, m[1]!))) continue;
-    await rm(join(tmpDir, name), { recursive: true, force: true });
+    if (!opts.dryRun) await rm(join(tmpDir, name), { recursive: true, force: true });
     removed.push(name);
   }
+  if (opts.dryRun) return removed;
   await sweepLocks(tmpDir);
   await sweepLive(tmpDir);
   return removed;

@@ -1,11 +1,16 @@
 import { Header } from 'tar';
+import { decodeName, encodeName } from '../core/names.ts';
 
 /** EntryKind is every file type a layer tar can carry. */
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
 
 /** TarHeader is one entry's metadata as we write or read it (numeric ids only, mtime in whole seconds). */
 export interface TarHeader {
-  /** Relative path, no leading `/` or `./`; directories without the trailing `/` (added when encoding). */
+  /**
+   * Relative path, no leading `/` or `./`; directories without the trailing `/` (added when
+   * encoding). Names are bytes, in core/names.ts's string form (lone surrogates for bytes
+   * that are not UTF-8), as is linkpath.
+   */
   path: string;
   kind: EntryKind;
   /** Permission bits plus setuid/setgid/sticky (0o7777). */
@@ -78,9 +83,12 @@ export function encodeHeader(h: TarHeader): Buffer {
     devmin: h.devminor ?? 0,
   };
   const block = Buffer.alloc(BLOCK);
+  // node-tar asks for PAX for any name that is not ASCII, so also for one with bytes that are not UTF-8.
   const needPax = ustarHeader(data).encode(block);
   if (!needPax && !h.xattrs?.length) return block;
-  // Read the block back: what does not survive the round trip goes in PAX records.
+  // Read the block back: what does not survive the round trip goes in PAX records. A name
+  // that is not UTF-8 never does (node-tar decodes UTF-8), so its raw bytes go in `path` or
+  // `linkpath`, as Go's archive/tar, GNU tar and Docker write and read them.
   const back = new Header(block);
   const pathOk = back.path === name;
   const linkOk = back.linkpath === data.linkpath;
@@ -130,9 +138,9 @@ function paxHeader(name: string, body: Buffer): Buffer {
   return Buffer.concat([block, body, Buffer.alloc(paddingFor(body.length))]);
 }
 
-/** paxRecord encodes one `LEN key=value\n` record; value bytes are kept as is (xattrs may be binary). */
+/** paxRecord encodes one `LEN key=value\n` record; value bytes are kept as is (xattrs may be binary), a string value as the name bytes it stands for. */
 export function paxRecord(key: string, value: string | Buffer): Buffer {
-  const v = typeof value === 'string' ? Buffer.from(value) : value;
+  const v = typeof value === 'string' ? encodeName(value) : value;
   const rest = Buffer.byteLength(key) + v.length + 3; // ' ', '=', '\n'
   let len = rest + String(rest).length;
   if (String(len).length !== String(rest).length) len = rest + String(len).length;
@@ -158,6 +166,25 @@ export function parsePax(body: Buffer): Map<string, Buffer> {
     pos += len;
   }
   return out;
+}
+
+/**
+ * ustarNames reads the raw name and link name fields of a header block as name strings
+ * (node-tar's Header decodes them as UTF-8, which loses bytes that are not): the name with
+ * the POSIX prefix (155 bytes, or 130 when star's atime/ctime follow it), and the link name.
+ */
+export function ustarNames(block: Buffer): { path: string; linkpath: string } {
+  let path = cField(block, 0, 100);
+  if (block.toString('latin1', 257, 265) === 'ustar\u000000') {
+    const prefix = cField(block, 345, block[475] !== 0 ? 155 : 130);
+    if (prefix || block[475] !== 0) path = `${prefix}/${path}`;
+  }
+  return { path, linkpath: cField(block, 157, 100) };
+}
+
+function cField(b: Buffer, off: number, len: number): string {
+  const nul = b.indexOf(0, off);
+  return decodeName(b, off, nul < 0 || nul > off + len ? off + len : nul);
 }
 
 function asciiTruncate(s: string, max: number): string {

@@ -4,7 +4,8 @@ import { createGunzip } from 'node:zlib';
 import { Header } from 'tar';
 import { digestFromHash, type DiffID } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
-import { BLOCK, codeKind, paddingFor, parsePax, type TarHeader } from './tarFormat.ts';
+import { decodeName } from '../core/names.ts';
+import { BLOCK, codeKind, paddingFor, parsePax, ustarNames, type TarHeader } from './tarFormat.ts';
 import { zstdDecompress } from '../sys/zstd.ts';
 
 /** TarReadEntry is one file-system entry of a tar; body yields exactly header.size bytes (only for files). */
@@ -24,7 +25,9 @@ const MAX_META = 1 << 20;
 /**
  * readTar parses a tar stream (gzip recognised by its magic bytes) entry by
  * entry with constant memory: PAX (including binary SCHILY.xattr values) and
- * GNU long names are folded into the next entry's header. Each entry's body
+ * GNU long names are folded into the next entry's header. Names are bytes (PAX
+ * `path`/`linkpath`, GNU long names and USTAR fields alike are taken raw, see
+ * core/names.ts), never decoded lossily. Each entry's body
  * must be consumed before asking for the next entry, or it is skipped.
  * digest receives the DiffID once the whole stream has been read.
  * Malformed input throws TsbuildError('BAD_ARCHIVE').
@@ -47,8 +50,11 @@ export async function* readTar(input: Readable, digest: TarDigest = { size: 0 })
     zeros = 0;
     const h = new Header(block);
     if (!h.cksumValid) throw bad(`invalid header checksum at byte ${r.offset - BLOCK}`);
-    const code = h.typeKey;
-    const size = code === '5' ? 0 : numField(pax.get('size')) ?? h.size ?? 0;
+    // The typeflag and size come from the block itself: node-tar's Header turns a '0' entry whose
+    // USTAR name ends in '/' into a directory of size 0, and Go's archive/tar (Docker, BuildKit)
+    // writes `r/` there for the PAX name `r/\xef\xbf\xbd` (it drops bytes that are not ASCII).
+    const code = block[156] === 0 ? '' : String.fromCharCode(block[156]!);
+    const size = code === '5' ? 0 : numField(pax.get('size')) ?? sizeField(block);
     if (code === 'x' || code === 'g' || code === 'L' || code === 'K') {
       if (size > MAX_META) throw bad(`extended header of ${size} bytes at byte ${r.offset - BLOCK}`);
       const body = Buffer.from((await r.exact(size)) ?? Buffer.alloc(0));
@@ -60,8 +66,10 @@ export async function* readTar(input: Readable, digest: TarDigest = { size: 0 })
       else longLink = cString(body);
       continue;
     }
-    const kind = codeKind(code);
-    const rawPath = str(pax.get('path')) ?? longPath ?? h.path ?? '';
+    const ustar = ustarNames(block);
+    const rawPath = str(pax.get('path')) ?? longPath ?? ustar.path;
+    // Old tars marked a directory as a file whose name ends in '/' (the whole name, PAX included).
+    const kind = (code === '' || code === '0') && rawPath.endsWith('/') ? 'dir' : codeKind(code);
     const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
     if (code === 'V') { await r.skip(size + paddingFor(size)); continue; }
     if (kind === undefined) throw bad(`unsupported entry type "${code}" for "${path}"`);
@@ -75,7 +83,7 @@ export async function* readTar(input: Readable, digest: TarDigest = { size: 0 })
       size: kind === 'file' ? size : 0,
       mtime: Math.floor(numField(fields.get('mtime')) ?? (h.mtime ? h.mtime.getTime() / 1000 : 0)),
     };
-    const linkpath = str(pax.get('linkpath')) ?? longLink ?? h.linkpath;
+    const linkpath = str(pax.get('linkpath')) ?? longLink ?? ustar.linkpath;
     if (linkpath) header.linkpath = linkpath;
     if (kind === 'char' || kind === 'block') {
       // Read the device fields ourselves: node-tar only decodes them in POSIX (not GNU) headers.
@@ -89,7 +97,8 @@ export async function* readTar(input: Readable, digest: TarDigest = { size: 0 })
     longPath = longLink = undefined;
     const body = new BodyCursor(r, header.size);
     yield { header, body: body.chunks() };
-    await r.skip(body.remaining + paddingFor(size) + (kind === 'file' ? 0 : size));
+    const skip = kind === 'dir' ? 0 : size;
+    await r.skip(body.remaining + paddingFor(skip) + (kind === 'file' ? 0 : skip));
   }
   await r.drain();
   digest.diffID = digestFromHash(hash) as string as DiffID;
@@ -177,12 +186,16 @@ class ByteReader {
   }
 }
 
-/** decompress yields the stream's bytes, gunzipped when it starts with gzip's magic 1f 8b. */
+/**
+ * decompress yields the stream's bytes, gunzipped when it starts with gzip's magic 1f 8b (zstd
+ * likewise). A stream whose first block is a valid tar header is plain, whatever its first
+ * bytes: a tar whose first name starts with `BZh` or 0x1f 0x8b is not compressed.
+ */
 async function* decompress(input: Readable): AsyncGenerator<Buffer> {
   const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let head: Buffer = Buffer.alloc(0);
   let done = false;
-  while (head.length < 4 && !done) {
+  while (head.length < BLOCK && !done) {
     const n = await it.next();
     if (n.done) done = true;
     else head = head.length ? Buffer.concat([head, n.value]) : n.value;
@@ -192,6 +205,10 @@ async function* decompress(input: Readable): AsyncGenerator<Buffer> {
     if (done) return;
     for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
   };
+  if (isHeaderBlock(head)) {
+    yield* rest();
+    return;
+  }
   if (head[0] === 0x1f && head[1] === 0x8b) {
     const gz = pipeline(Readable.from(rest()), createGunzip({ chunkSize: 1 << 16 }), () => undefined);
     try {
@@ -215,12 +232,32 @@ async function* decompress(input: Readable): AsyncGenerator<Buffer> {
   yield* rest();
 }
 
+/** isHeaderBlock tells whether b starts with a tar header whose checksum is right. */
+function isHeaderBlock(b: Buffer): boolean {
+  if (b.length < BLOCK) return false;
+  const want = parseInt(b.toString('latin1', 148, 156).replace(/\0.*$/s, '').trim(), 8);
+  if (!Number.isInteger(want)) return false;
+  let sum = 8 * 0x20;
+  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += b[i]!;
+  return sum === want;
+}
+
 function bad(msg: string, cause?: unknown): TsbuildError {
   return new TsbuildError('BAD_ARCHIVE', `read tar: ${msg}`, cause === undefined ? {} : { cause });
 }
 
 function str(b: Buffer | undefined): string | undefined {
-  return b === undefined ? undefined : b.toString('utf8');
+  return b === undefined ? undefined : decodeName(b);
+}
+
+/** sizeField decodes the size field (octal, or GNU base-256 when its first byte has the high bit). */
+function sizeField(block: Buffer): number {
+  if (block[124]! & 0x80) {
+    let v = 0;
+    for (let i = 125; i < 136; i++) v = v * 256 + block[i]!;
+    return v;
+  }
+  return octal(block, 124, 12);
 }
 
 function numField(b: Buffer | undefined): number | undefined {
@@ -231,7 +268,7 @@ function numField(b: Buffer | undefined): number | undefined {
 
 function cString(b: Buffer): string {
   const nul = b.indexOf(0);
-  return b.subarray(0, nul < 0 ? b.length : nul).toString('utf8');
+  return decodeName(b, 0, nul < 0 ? b.length : nul);
 }
 
 function octal(b: Buffer, off: number, len: number): number {

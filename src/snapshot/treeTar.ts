@@ -3,9 +3,11 @@ import type { Writable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DiffID } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
+import { displayName, osPath, sortNames } from '../core/names.ts';
 import { MediaType } from '../oci/mediaTypes.ts';
 import type { ContentStore } from '../store/types.ts';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarHeader } from './tarFormat.ts';
+import { destroyOnAbort } from './destroyOnAbort.ts';
 import type { LayerBlob } from './types.ts';
 
 /** TarTreeMeta is an entry's metadata; mtimeMs in milliseconds (the tar keeps whole seconds). */
@@ -22,7 +24,7 @@ export interface TarTreeFile extends TarTreeMeta {
   readonly size: number;
 }
 
-/** TarTreeNode is one path of a layer described in memory (context/planCopy.ts makes them). */
+/** TarTreeNode is one path of a layer described in memory (context/planCopy.ts makes them); names, targets and sources are name strings (core/names.ts). */
 export type TarTreeNode =
   | { readonly kind: 'dir'; readonly meta: TarTreeMeta; readonly children: ReadonlyMap<string, TarTreeNode> }
   | { readonly kind: 'file'; readonly file: TarTreeFile }
@@ -35,6 +37,8 @@ export type TarTree = Extract<TarTreeNode, { kind: 'dir' }>;
 export interface TreeTarOptions {
   /** Clamp every mtime to at most this (seconds since the epoch): SOURCE_DATE_EPOCH. */
   sourceDateEpoch?: number;
+  /** commitTree: stop writing (nothing is stored) once aborted. */
+  signal?: AbortSignal;
 }
 
 const BATCH = 1 << 20;
@@ -65,6 +69,7 @@ export async function writeTreeTar(tree: TarTree, out: Writable, opts: TreeTarOp
 export async function commitTree(store: ContentStore, tree: TarTree, opts: TreeTarOptions = {}): Promise<LayerBlob | null> {
   if (tree.children.size === 0) return null;
   const w = await store.writer();
+  const stopListening = destroyOnAbort(w.stream, opts.signal);
   try {
     await writeTreeTar(tree, w.stream, opts);
     const { digest, size } = await w.commit();
@@ -72,6 +77,8 @@ export async function commitTree(store: ContentStore, tree: TarTree, opts: TreeT
   } catch (e) {
     await w.abort();
     throw e;
+  } finally {
+    stopListening();
   }
 }
 
@@ -90,7 +97,7 @@ class BatchWriter {
   constructor(private readonly out: Writable, private readonly epoch: number | undefined) {}
 
   async dir(node: TarTree, rel: string): Promise<void> {
-    const names = [...node.children.keys()].sort(byBytes);
+    const names = sortNames([...node.children.keys()]);
     for (const name of names) {
       if (++this.#n % YIELD_EVERY === 0) await yieldToLoop();
       if (this.#over) await this.settle(); // many headers in a row: bound what waits in out
@@ -133,14 +140,14 @@ class BatchWriter {
   /** body copies a file's content (and padding) into the batches. */
   async body(f: TarTreeFile): Promise<void> {
     if (f.size === 0) return;
-    const fd = openSync(f.source, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const fd = openSync(osPath(f.source), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       let pos = 0;
       while (pos < f.size) {
         if (this.#used === BATCH) await this.flush();
         const want = Math.min(BATCH - this.#used, f.size - pos);
         const got = readSync(fd, this.#buf, this.#used, want, pos);
-        if (got === 0) throw new TsbuildError('IO', `layer tar: ${f.source} changed size while being archived`);
+        if (got === 0) throw new TsbuildError('IO', `layer tar: ${displayName(f.source)} changed size while being archived`);
         this.#used += got;
         pos += got;
       }
@@ -214,8 +221,4 @@ function drained(out: Writable): Promise<void> {
     const onClose = () => done(out.errored ?? new TsbuildError('IO', 'layer tar: output closed early'));
     out.on('drain', onDrain); out.on('error', done); out.on('close', onClose);
   });
-}
-
-function byBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

@@ -38,6 +38,8 @@ export interface CommitOptions {
   sourceDateEpoch?: number;
   /** Paths (relative, no leading /) of mount-point stubs the runtime created, left out when empty. */
   stubs?: string[];
+  /** Stops writing the layer (the commit fails, nothing is stored) once aborted. */
+  signal?: AbortSignal;
 }
 
 /** Snapshotter manages extracted layers (one directory each) and overlay mounts over them. */

@@ -2,13 +2,13 @@ import { copyInto } from '../context/copyInto.ts';
 import { fetchUrl, type FetchedUrl } from '../context/fetchUrl.ts';
 import { lowerFromDirs } from '../context/lower.ts';
 import type { Selection } from '../context/types.ts';
-import { sha256Of, type Digest } from '../core/digest.ts';
 import type { CopyInstruction } from '../parser/types.ts';
 import type { StageState } from '../planner/state.ts';
-import { canonicalJson } from '../oci/canonicalJson.ts';
 import { writeLayer, type CopyPlan } from './copyStep.ts';
 import { dockerChmod } from './fileSources.ts';
 import { stepKey } from './keys.ts';
+import { copyDef, type CopySource } from './stepDef.ts';
+import { parseChecksum } from '../context/fetchUrl.ts';
 import { cachedLayerStep } from './layerStep.ts';
 import type { StepContext } from './solve.ts';
 
@@ -21,18 +21,17 @@ export function isUrl(source: string): boolean {
  * addUrlStep runs `ADD <url>... dest`: each URL is downloaded (hashed as it streams, checked
  * against --checksum) and written like a COPY of a file named after the URL path, mode 0600
  * unless --chmod. A remote archive is not extracted (as Docker) unless `--unpack=true`. The
- * cache key covers the downloaded content, or only the checksum when --checksum is given, in
- * which case a cache hit needs no download.
+ * cache key covers each URL with its downloaded content, or with the --checksum it must have
+ * (one URL only), in which case a cache hit needs no download.
  */
-export async function addUrlStep(s: StageState, ins: CopyInstruction, sc: StepContext, plan: CopyPlan, def: Record<string, unknown>, createdBy: string): Promise<StageState> {
-  const checksum = ins.checksum === undefined ? undefined : sc.deps.expand.word(ins.checksum, new Map());
+export async function addUrlStep(s: StageState, ins: CopyInstruction, sc: StepContext, plan: CopyPlan, createdBy: string): Promise<StageState> {
   let fetched: FetchedUrl[] | undefined;
-  const download = async () => (fetched ??= await fetchAll(plan.sources, sc, checksum));
+  const download = async () => (fetched ??= await fetchAll(plan.sources, sc, plan.checksum));
   try {
-    const content = checksum !== undefined && plan.sources.length === 1
-      ? { checksum }
-      : (await download()).map((f) => ({ url: f.url, digest: f.digest }));
-    const key = stepKey(s.key, { ...def, urls: plan.sources, content: sha256Of(canonicalJson(content)) as Digest });
+    const sources: CopySource[] = plan.checksum !== undefined
+      ? [{ from: 'url', url: plan.sources[0]!, digest: parseChecksum(plan.checksum) }]
+      : (await download()).map((f) => ({ from: 'url', url: f.url, digest: f.digest }));
+    const key = stepKey(s.key, copyDef(plan, sources));
     return await cachedLayerStep(s, sc, key, createdBy, async () => {
       const files = await download();
       return writeLayer(s, sc, (layerDir, lowerDirs) => copyFetched(files, layerDir, ins.link ? [] : lowerDirs, plan, ins));

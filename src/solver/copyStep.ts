@@ -11,23 +11,23 @@ import type { StageState } from '../planner/state.ts';
 import { resolveChown } from './chownUser.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
 import type { TarTree } from '../snapshot/treeTar.ts';
-import { stepKey } from './keys.ts';
+import { imageKey, stepKey } from './keys.ts';
+import { copyDef, type CopyFlags, type CopySource } from './stepDef.ts';
 import { ensureLayers } from './layers.ts';
 import { withRootfs } from './rootfsView.ts';
-import { cachedLayerStep, emptyLayer } from './layerStep.ts';
+import { cachedLayerStep, commitOptions, emptyLayer } from './layerStep.ts';
 import { addUrlStep, isUrl } from './addUrl.ts';
 import { isHeredocSource, writeHeredocFiles } from './heredocFiles.ts';
 import { mixedCopy } from './mixedCopy.ts';
 import type { StepContext } from './solve.ts';
 import type { CopyOptions, FileSelection, FileSource } from './types.ts';
 
-export interface CopyPlan {
+/** CopyPlan is a COPY/ADD after expansion: its flags as the step key holds them, its sources and selection options. */
+export interface CopyPlan extends CopyFlags {
   sources: string[];
-  dest: string;
-  chmod: string | undefined;
-  owner: { uid: number; gid: number };
-  workdir: string;
   exclude: string[];
+  /** ADD --checksum, expanded (one http(s) source only). */
+  checksum: string | undefined;
 }
 
 /**
@@ -39,29 +39,34 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
   const env = scope(s);
   const w = (t: string) => sc.deps.expand.word(t, env);
   const plan: CopyPlan = {
+    kind: ins.kind,
     sources: ins.sources.map(w),
     dest: w(ins.dest),
     chmod: ins.chmod === undefined ? undefined : w(ins.chmod),
     owner: await resolveOwner(s, ins.chown === undefined ? undefined : w(ins.chown), sc),
+    chownGiven: ins.chown !== undefined,
     workdir: s.config.config.WorkingDir || '/',
     exclude: ins.exclude.map(w),
+    link: ins.link,
+    parents: ins.parents,
+    unpack: ins.unpack,
+    checksum: ins.checksum === undefined ? undefined : w(ins.checksum),
   };
+  checkChecksum(plan, ins);
   if (ins.sources.length > 1) await needDirDest(s, sc, plan, ins);
-  // --unpack is keyed as written (absent keeps the keys ADD had before the flag was honoured).
-  const def = { op: ins.kind, dest: plan.dest, workdir: plan.dest.startsWith('/') ? '' : plan.workdir, owner: plan.owner, chmod: plan.chmod ?? null, parents: ins.parents, link: ins.link, ...(ins.unpack !== undefined ? { unpack: ins.unpack } : {}) };
   const kinds = new Set(plan.sources.map((x) => (isHeredocSource(x) && ins.heredocs.length > 0 ? 'heredoc' : ins.kind === 'ADD' && isUrl(x) ? 'url' : 'file')));
-  if (kinds.size > 1 && ins.from === undefined) return mixedCopy(s, ins, sc, plan, def, copyHistory(ins, plan), env);
-  if (ins.kind === 'ADD' && plan.sources.some(isUrl)) return addUrlStep(s, ins, sc, plan, def, copyHistory(ins, plan));
-  if (ins.heredocs.length > 0 && ins.sources.some(isHeredocSource)) return heredocCopy(s, ins, sc, plan, def, env);
+  if (kinds.size > 1 && ins.from === undefined) return mixedCopy(s, ins, sc, plan, copyHistory(ins, plan), env);
+  if (ins.kind === 'ADD' && plan.sources.some(isUrl)) return addUrlStep(s, ins, sc, plan, copyHistory(ins, plan));
+  if (ins.heredocs.length > 0 && ins.sources.some(isHeredocSource)) return heredocCopy(s, ins, sc, plan, env);
   if (ins.from === undefined) {
     const src = await sc.context();
     const sel = await src.select(plan.sources, { exclude: plan.exclude, parents: ins.parents });
     if (sel.count > 1 && !ins.parents) await needDirDest(s, sc, plan, ins);
-    const digest = await src.digest(sel, { ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}) });
-    return cachedLayerStep(s, sc, stepKey(s.key, { ...def, digest }), copyHistory(ins, plan), () => copyLayer(s, sc, src, sel, plan, ins));
+    const digest = await src.digest(sel, digestOptions(plan));
+    return cachedLayerStep(s, sc, stepKey(s.key, copyDef(plan, [{ from: 'context', digest }])), copyHistory(ins, plan), () => copyLayer(s, sc, src, sel, plan, ins));
   }
   const from = await resolveFrom(ins.from, sc);
-  const key = stepKey(s.key, { ...def, from: from.key, sources: plan.sources, exclude: plan.exclude });
+  const key = stepKey(s.key, copyDef(plan, [{ from: 'stage', key: from.key, paths: plan.sources, exclude: plan.exclude }]));
   return cachedLayerStep(s, sc, key, copyHistory(ins, plan), () =>
     withRootfs(sc, from.layers, async (merged) => {
       const src = await sc.deps.files.rootfs(merged);
@@ -76,6 +81,21 @@ export async function copyStep(s: StageState, ins: CopyInstruction, sc: StepCont
   );
 }
 
+/** digestOptions are the flags a selection digest covers: the owner and mode the copy gives each file. */
+export function digestOptions(plan: CopyPlan): { uid: number; gid: number; chmod?: string } {
+  return { ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}) };
+}
+
+/**
+ * checkChecksum applies BuildKit's rules to ADD --checksum: it names the content of exactly
+ * one http(s) source, so with anything else it could not be checked and is refused.
+ */
+function checkChecksum(plan: CopyPlan, ins: CopyInstruction): void {
+  if (plan.checksum === undefined) return;
+  if (plan.sources.length !== 1) throw new TsbuildError('USAGE', `${ins.kind} --checksum can't be specified for multiple sources`, { range: ins.range });
+  if (!isUrl(plan.sources[0]!)) throw new TsbuildError('USAGE', `${ins.kind} --checksum can't be specified for non-HTTP(S) sources`, { range: ins.range, hint: 'it checks a download; a context file is already what you have' });
+}
+
 /**
  * copyLayer makes the layer of a COPY/ADD of sel. A COPY is planned in memory and its tar
  * streamed from the sources into the store (one read and one write of each file, no layer
@@ -86,7 +106,7 @@ export async function copyLayer(s: StageState, sc: StepContext, src: FileSource,
   const lowers = ins.link ? [] : await lowerLayers(sc, s.layers);
   const tree = await src.plan(sel, plan.dest, { ...copyOptions(plan, ins, []), lowers });
   if (tree === null) return writeLayer(s, sc, (layerDir, lowers) => copySel(src, sel, layerDir, lowers, plan, ins));
-  return (await sc.deps.snapshotter.commitTree(tree, sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {})) ?? (await emptyLayer(sc));
+  return (await sc.deps.snapshotter.commitTree(tree, commitOptions(sc))) ?? (await emptyLayer(sc));
 }
 
 /**
@@ -112,18 +132,18 @@ function copyOptions(plan: CopyPlan, ins: CopyInstruction, lowerDirs: string[]):
   // --link: the layer is made on its own, not on top of the image (BuildKit's rebased copy):
   // new parent directories are 0755 root and the image's symlinks are not followed.
   // ADD --unpack=false copies a local archive as a file: exactly what COPY does.
-  return { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD' && ins.unpack !== false, chownGiven: ins.chown !== undefined, lowerDirs: ins.link ? [] : lowerDirs };
+  return { workdir: plan.workdir, ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}), add: ins.kind === 'ADD' && ins.unpack !== false, chownGiven: plan.chownGiven, lowerDirs: ins.link ? [] : lowerDirs };
 }
 
 /** heredocCopy runs `COPY <<EOF dest`: the bodies become files in a scratch dir, copied with COPY's rules. */
-async function heredocCopy(s: StageState, ins: CopyInstruction, sc: StepContext, plan: CopyPlan, def: Record<string, unknown>, env: Map<string, string>): Promise<StageState> {
+async function heredocCopy(s: StageState, ins: CopyInstruction, sc: StepContext, plan: CopyPlan, env: Map<string, string>): Promise<StageState> {
   const docs = await writeHeredocFiles(ins, sc.deps.tmpDir, sc.deps.expand, env);
   try {
     const src = await sc.deps.files.rootfs(docs.dir);
     try {
       const sel = await src.select(docs.names, { exclude: [], parents: false });
-      const digest = await src.digest(sel, { ...plan.owner, ...(plan.chmod !== undefined ? { chmod: plan.chmod } : {}) });
-      return await cachedLayerStep(s, sc, stepKey(s.key, { ...def, heredocs: docs.names, digest }), copyHistory(ins, plan), () => copyLayer(s, sc, src, sel, plan, ins));
+      const sources: CopySource[] = [{ from: 'heredoc', digest: await src.digest(sel, digestOptions(plan)) }];
+      return await cachedLayerStep(s, sc, stepKey(s.key, copyDef(plan, sources)), copyHistory(ins, plan), () => copyLayer(s, sc, src, sel, plan, ins));
     } finally {
       await src.close();
     }
@@ -145,7 +165,7 @@ export async function writeLayer(s: StageState, sc: StepContext, fn: (layerDir: 
   try {
     await fn(dir, s.layers.map((l) => sc.deps.snapshotter.layerDir(l.diffID)).reverse());
     // As BuildKit, a COPY that wrote nothing still has a (empty) layer.
-    return (await sc.deps.snapshotter.commitDir(dir, sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {})) ?? (await emptyLayer(sc));
+    return (await sc.deps.snapshotter.commitDir(dir, commitOptions(sc))) ?? (await emptyLayer(sc));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -168,7 +188,7 @@ export async function resolveFrom(from: string, sc: StepContext): Promise<{ key:
 
 async function imageSource(ref: string, sc: StepContext): Promise<{ key: Digest; layers: readonly LayerBlob[] }> {
   const img = await sc.deps.images.resolve(ref);
-  return { key: stepKey(img.configDigest, { op: 'image' }), layers: img.layers };
+  return { key: imageKey(img.configDigest), layers: img.layers };
 }
 
 /**

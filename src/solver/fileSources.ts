@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { BuildContext } from '../context/BuildContext.ts';
 import { parseChmod, type ChmodSpec } from '../context/chmod.ts';
 import type { Selection } from '../context/types.ts';
+import { siblingTmpName } from '../store/atomicFile.ts';
 import type { StoreDirs } from '../store/types.ts';
 import type { CopyIntoOptions } from '../context/copyInto.ts';
 import type { CopyOptions, FileSelection, FileSource, FileSourceFactory } from './types.ts';
@@ -80,7 +81,7 @@ export function contextFiles(contextDir: string, dirs: StoreDirs, _buildfile: st
   return {
     async context() {
       const id = createHash('sha256').update(contextDir).digest('hex').slice(0, 16);
-      const ctx = await BuildContext.open(contextDir, { statCachePath: join(dirs.cache, `statcache-${id}.bin`) });
+      const ctx = await BuildContext.open(contextDir, { statCachePath: join(dirs.cache, `statcache-${id}.bin`), statCacheTmpName: (file) => siblingTmpName(dirs.tmp, file) });
       // The JSON stat cache of earlier versions is not read any more.
       return wrap(ctx, true, join(dirs.cache, `statcache-${id}.json`));
     },

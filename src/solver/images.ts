@@ -1,8 +1,9 @@
+import { ignoreDamage, type OnDamage } from '../core/damage.ts';
 import { sha256Of, type Digest } from '../core/digest.ts';
 import { TsbuildError } from '../core/errors.ts';
 import { canonicalJson } from '../oci/canonicalJson.ts';
 import { ociLayerType } from '../oci/mediaTypes.ts';
-import { readImage, tagImage, writeImage } from '../store/images.ts';
+import { readImage, tagImage, writeImage, type ImageRecord } from '../store/images.ts';
 import type { LocalStore } from '../store/types.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
 import type { BuildResult, ImageSource, ResolvedImage } from './types.ts';
@@ -19,21 +20,33 @@ export function isRegistryRef(ref: string): boolean {
 
 /**
  * storeImages resolves FROM references against the local store; a reference that
- * names a registry and is not in the store is pulled first (only missing blobs).
+ * names a registry and is not in the store is pulled first (only missing blobs). So is
+ * one whose manifest, config or a layer blob is missing or damaged (a blob of another
+ * size than its descriptor's is removed and reported to onDamage); such an image that
+ * cannot be pulled fails with BLOB_UNKNOWN naming the blob.
  */
-export function storeImages(store: LocalStore, pull?: Puller): ImageSource {
+export function storeImages(store: LocalStore, pull?: Puller, onDamage: OnDamage = ignoreDamage): ImageSource {
   const inflight = new Map<string, Promise<void>>();
-  const read = (ref: string) => readImage(store, ref);
+  const pullOnce = (ref: string) => {
+    let p = inflight.get(ref);
+    if (!p) inflight.set(ref, (p = pull!(ref)));
+    return p;
+  };
+  const read = async (ref: string): Promise<ImageRecord> => {
+    const rec = await readImage(store, ref);
+    await checkLayerBlobs(store, rec, onDamage);
+    return rec;
+  };
   return {
     async resolve(ref: string): Promise<ResolvedImage> {
       const rec = await read(ref).catch(async (e: unknown) => {
-        if (!(e instanceof TsbuildError && e.code === 'IMAGE_NOT_FOUND')) throw e;
+        const missing = e instanceof TsbuildError && e.code === 'BLOB_UNKNOWN';
+        if (!(e instanceof TsbuildError && (e.code === 'IMAGE_NOT_FOUND' || missing))) throw e;
         if (pull && isRegistryRef(ref)) {
-          let p = inflight.get(ref);
-          if (!p) inflight.set(ref, (p = pull(ref)));
-          await p;
+          await pullOnce(ref);
           return read(ref);
         }
+        if (missing) throw new TsbuildError('BLOB_UNKNOWN', `base image "${ref}": ${e.message}`, { cause: e, hint: "pull, load or import the image again ('tsbuild fsck' lists what else is damaged)" });
         throw new TsbuildError('IMAGE_NOT_FOUND', `base image "${ref}" not found in the store`, { hint: "make it with 'tsbuild import', 'tsbuild load' or 'tsbuild pull'" });
       });
       const diffIDs = rec.config.rootfs.diff_ids;
@@ -42,6 +55,25 @@ export function storeImages(store: LocalStore, pull?: Puller): ImageSource {
       return { manifestDigest: rec.manifestDesc.digest, configDigest: rec.id, config: rec.config, layers };
     },
   };
+}
+
+/**
+ * checkLayerBlobs throws BLOB_UNKNOWN when a layer blob of rec is missing or has another size
+ * than its descriptor says (cut by a crash: removed first, and reported). One stat a layer.
+ */
+async function checkLayerBlobs(store: LocalStore, rec: ImageRecord, onDamage: OnDamage): Promise<void> {
+  for (const l of rec.manifest.layers) {
+    const size = await store.content.size(l.digest).catch((e: unknown) => {
+      if (e instanceof TsbuildError && e.code === 'BLOB_UNKNOWN') return undefined;
+      throw e;
+    });
+    if (size === l.size) continue;
+    if (size !== undefined) {
+      await store.content.delete(l.digest);
+      onDamage({ what: `blob ${l.digest}`, problem: `${size} bytes, its image says ${l.size}`, action: 'removed', fixed: true });
+    }
+    throw new TsbuildError('BLOB_UNKNOWN', `layer ${l.digest} is missing from the store`);
+  }
 }
 
 /**

@@ -1,13 +1,20 @@
 import { sha256Of, type Digest } from '../core/digest.ts';
 import { canonicalJson } from '../oci/canonicalJson.ts';
+import type { StepDef } from './stepDef.ts';
 
 /**
- * stepKey is the cache key of a layer-producing step: the parent filesystem's key
- * plus everything that defines the step (as expanded), never cosmetic data,
- * host paths or times. Equal inputs give equal keys on any machine.
+ * stepKey is the cache key of a layer-producing step: the parent filesystem's key plus the
+ * step's typed definition (stepDef.ts), never cosmetic data, host paths or times. Equal
+ * inputs give equal keys on any machine. v2: the typed definitions (v1 keys were free-form
+ * records, one of which let `ADD --chown=0:0` hit a plain `ADD`'s record).
  */
-export function stepKey(parent: Digest, def: Record<string, unknown>): Digest {
-  return sha256Of(canonicalJson({ v: 1, parent, def }));
+export function stepKey(parent: Digest, def: StepDef): Digest {
+  return sha256Of(canonicalJson({ v: 2, parent, def }));
+}
+
+/** imageKey is the key an image stands for as a source (COPY --from=IMAGE, RUN --mount=from=IMAGE): its config digest. */
+export function imageKey(config: Digest): Digest {
+  return sha256Of(canonicalJson({ v: 2, image: config }));
 }
 
 /**

@@ -1,11 +1,16 @@
 import { Readable } from 'node:stream';
 import { hexOf, type Digest, type DiffID } from '../core/digest.ts';
 import { addHistory, cloneState, type StageState } from '../planner/state.ts';
-import type { LayerBlob } from '../snapshot/types.ts';
+import type { CommitOptions, LayerBlob } from '../snapshot/types.ts';
 import { acquireLock, tryLock, type Release } from '../store/lock.ts';
 import type { CacheRecord } from '../cache/types.ts';
 import { lookupRecord } from './layers.ts';
 import type { StepContext } from './solve.ts';
+
+/** commitOptions are what a step's layer commit takes from the build: the SOURCE_DATE_EPOCH clamp and the abort signal. */
+export function commitOptions(sc: StepContext): CommitOptions {
+  return { ...(sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {}), ...(sc.opts.signal ? { signal: sc.opts.signal } : {}) };
+}
 
 /** EMPTY_TAR is an empty tar archive: two zero blocks, as BuildKit writes for a step that changed nothing. */
 const EMPTY_TAR = Buffer.alloc(1024);
@@ -55,6 +60,8 @@ export async function cachedLayerStep(s: StageState, sc: StepContext, key: Diges
   }
   try {
     return await sc.limit(async () => {
+      // A step that waited for its turn (--jobs) does not start once the build is interrupted.
+      sc.opts.signal?.throwIfAborted();
       ev.emit({ type: 'step.start', step: sc.step, at: Date.now() });
       const t0 = Date.now();
       const layer = await produce();

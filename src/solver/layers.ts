@@ -1,5 +1,6 @@
+import { damageWarning, type StoreDamage } from '../core/damage.ts';
 import type { Digest, DiffID } from '../core/digest.ts';
-import { TsbuildError } from '../core/errors.ts';
+import { TsbuildError, isErrno } from '../core/errors.ts';
 import type { CacheRecord } from '../cache/types.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
 import type { StepContext } from './solve.ts';
@@ -7,16 +8,47 @@ import type { StepContext } from './solve.ts';
 /**
  * lookupRecord finds a usable cache record for key: the local cache first, then
  * records imported with --cache-from. A record is usable when its layer blob is
- * in the store or can be fetched; nothing is fetched here (see ensureLayers), so a
+ * in the store whole or can be fetched; nothing is fetched here (see ensureLayers), so a
  * hit whose result is never needed locally costs no download.
  */
 export async function lookupRecord(sc: StepContext, key: Digest): Promise<CacheRecord | undefined> {
   if (sc.opts.noCache) return undefined;
   const local = await sc.deps.cache.get(key);
-  if (local && (!local.layer || (await sc.deps.store.has(local.layer.digest)) || sc.deps.remoteCache?.canFetch(local.layer))) return local;
+  if (local && (await usable(sc, local))) return local;
   const remote = sc.deps.remoteCache?.get(key);
-  if (remote && (!remote.layer || (await sc.deps.store.has(remote.layer.digest)) || sc.deps.remoteCache?.canFetch(remote.layer))) return remote;
+  if (remote && (await usable(sc, remote))) return remote;
   return undefined;
+}
+
+/**
+ * usable: the record's layer is in the store with the size it was recorded with, or can be
+ * fetched. A blob of another size was cut (or padded) by a crash: it is removed and reported,
+ * so the step runs again (or the layer is fetched) and writes it whole. One stat, as has().
+ */
+async function usable(sc: StepContext, rec: CacheRecord): Promise<boolean> {
+  if (!rec.layer) return true;
+  const size = await blobSize(sc, rec.layer.digest);
+  if (size === rec.layer.size) return true;
+  if (size !== undefined) {
+    await sc.deps.store.delete(rec.layer.digest);
+    reportDamage(sc, { what: `blob ${rec.layer.digest}`, problem: `${size} bytes, recorded as ${rec.layer.size}`, action: 'removed', fixed: true });
+  }
+  return Boolean(sc.deps.remoteCache?.canFetch(rec.layer));
+}
+
+async function blobSize(sc: StepContext, d: Digest): Promise<number | undefined> {
+  try {
+    return await sc.deps.store.size(d);
+  } catch (e) {
+    if (e instanceof TsbuildError && e.code === 'BLOB_UNKNOWN') return undefined;
+    if (isErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+}
+
+/** reportDamage warns about damage the build healed on the way (as the CLI renders the store's). */
+function reportDamage(sc: Pick<StepContext, 'deps'>, d: StoreDamage): void {
+  sc.deps.events.emit({ type: 'warning', message: damageWarning(d), at: Date.now() });
 }
 
 /** ensureBlobs makes sure each layer's blob is in the local store, fetching from the remote cache if needed. */
@@ -28,12 +60,24 @@ export async function ensureBlobs(sc: StepContext, layers: readonly LayerBlob[])
   }
 }
 
-/** ensureLayers makes every layer available as an extracted snapshot (for overlay lowers or a layer-dir view). */
+/**
+ * ensureLayers makes every layer available as an extracted snapshot (for overlay lowers or a
+ * layer-dir view). A layer that fails to extract because its blob does not match its digest
+ * (damaged with the same size, so the cache lookup could not tell) is removed and reported,
+ * and the build fails with STORE_HEALED: run again, it makes or fetches the layer afresh.
+ */
 export async function ensureLayers(sc: StepContext, layers: readonly LayerBlob[]): Promise<void> {
   for (const l of layers) {
     if (await sc.deps.snapshotter.has(l.diffID)) continue;
     await ensureBlobs(sc, [l]);
-    await sc.deps.snapshotter.ensure(l.diffID, () => sc.deps.store.open(l.digest));
+    try {
+      await sc.deps.snapshotter.ensure(l.diffID, () => sc.deps.store.open(l.digest));
+    } catch (e) {
+      if ((await sc.deps.store.check(l.digest)) !== 'damaged') throw e;
+      await sc.deps.store.delete(l.digest);
+      reportDamage(sc, { what: `blob ${l.digest}`, problem: 'content does not match its digest', action: 'removed', fixed: true });
+      throw new TsbuildError('STORE_HEALED', `layer ${l.digest} was damaged and has been removed`, { cause: e, hint: 'run the build again: it makes or fetches the layer afresh' });
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import type { RunInstruction } from '../parser/types.ts';
 import type { StageState } from '../planner/state.ts';
 import { acquireLock, tryLock, withFileLock } from '../store/lock.ts';
 import { tmpName } from '../store/atomicFile.ts';
+import { DIR_MODE } from '../store/permissions.ts';
 import { secureJoin } from '../sys/secureJoin.ts';
 import { resolveFrom } from './copyStep.ts';
 import { ensureLayers, overlayParents } from './layers.ts';
@@ -15,6 +16,7 @@ import { parseMount, type RunMount } from '../parser/mountSpec.ts';
 import type { StepContext } from './solve.ts';
 import type { FileSelection, FileSource } from './types.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
+import { cleanPath, type MountDef } from './stepDef.ts';
 
 /** PlannedMount is a parsed mount plus what its source resolved to (before the container exists). */
 export interface PlannedMount {
@@ -25,11 +27,11 @@ export interface PlannedMount {
   layers?: readonly LayerBlob[];
 }
 
-/** MountPlan is every --mount of a RUN and the part of them that belongs in the cache key. */
+/** MountPlan is every --mount of a RUN and their definitions for the step key. */
 export interface MountPlan {
   mounts: PlannedMount[];
-  /** Definition of the mounts for the step key: never a secret's or a cache's content. */
-  key: unknown[];
+  /** The mounts as the step key holds them: never a secret's or a cache's content. */
+  defs: MountDef[];
 }
 
 /**
@@ -40,32 +42,41 @@ export interface MountPlan {
  */
 export async function planMounts(s: StageState, ins: RunInstruction, sc: StepContext, expand: (t: string) => string): Promise<MountPlan> {
   const workdir = s.config.config.WorkingDir || '/';
-  const plan: MountPlan = { mounts: [], key: [] };
+  const plan: MountPlan = { mounts: [], defs: [] };
   for (const raw of ins.mounts) {
     const mount = parseMount(raw, workdir, expand);
     const pm: PlannedMount = { mount };
-    let extra: Record<string, unknown> = {};
-    if (mount.type === 'bind') {
-      if (mount.from === undefined) {
-        const src = await sc.context();
-        const sel = await src.select([mount.source], { exclude: [], parents: false });
-        pm.context = { src, sel };
-        extra = { content: await src.digest(sel, { uid: 0, gid: 0 }) };
-      } else {
-        const from = await resolveFrom(mount.from, sc);
-        pm.layers = from.layers;
-        extra = { fromKey: from.key };
-      }
-    }
-    if (mount.type === 'secret') {
-      const given = sc.opts.secrets?.has(mount.id) ?? false;
-      if (!given && mount.required) throw new TsbuildError('USAGE', `secret ${mount.id}: not provided (RUN --mount=type=secret,id=${mount.id},required)`, { range: ins.range, hint: `pass it with --secret id=${mount.id},src=FILE` });
-      extra = { given };
-    }
     plan.mounts.push(pm);
-    plan.key.push({ ...mount, ...extra });
+    plan.defs.push(await mountDef(pm, ins, sc));
   }
   return plan;
+}
+
+/** mountDef resolves a mount's source (filling in pm) and gives its definition for the step key. */
+async function mountDef(pm: PlannedMount, ins: RunInstruction, sc: StepContext): Promise<MountDef> {
+  const m = pm.mount;
+  switch (m.type) {
+    case 'bind': {
+      if (m.from === undefined) {
+        const src = await sc.context();
+        const sel = await src.select([m.source], { exclude: [], parents: false });
+        pm.context = { src, sel };
+        return { type: 'bind', target: m.target, readonly: m.readonly, source: { context: await src.digest(sel, { uid: 0, gid: 0 }) } };
+      }
+      const from = await resolveFrom(m.from, sc);
+      pm.layers = from.layers;
+      return { type: 'bind', target: m.target, readonly: m.readonly, source: { stage: from.key, path: cleanPath(m.source) } };
+    }
+    case 'cache':
+      return { type: 'cache', target: m.target, id: m.id, readonly: m.readonly, mode: m.mode, uid: m.uid, gid: m.gid, from: m.from ?? null, source: m.source ?? null };
+    case 'tmpfs':
+      return { type: 'tmpfs', target: m.target, size: m.size ?? null };
+    case 'secret': {
+      const given = sc.opts.secrets?.has(m.id) ?? false;
+      if (!given && m.required) throw new TsbuildError('USAGE', `secret ${m.id}: not provided (RUN --mount=type=secret,id=${m.id},required)`, { range: ins.range, hint: `pass it with --secret id=${m.id},src=FILE` });
+      return { type: 'secret', target: m.target, id: m.id, mode: m.mode, uid: m.uid, gid: m.gid, given };
+    }
+  }
 }
 
 /** AttachedMounts are the runtime mounts of one RUN and how to release what backs them. */
@@ -171,7 +182,7 @@ async function cacheDir(m: Extract<RunMount, { type: 'cache' }>, sc: StepContext
   } else if (m.sharing === 'locked') {
     releases.push(await acquireLock(tmpDir, `cache-${name}`, { timeoutMs: Infinity }));
   }
-  await mkdir(root, { recursive: true });
+  await mkdir(root, { recursive: true, mode: DIR_MODE });
   await withFileLock(tmpDir, `cache-${name}.init`, () => initCache(dir, m, false));
   return dir;
 }

@@ -10,11 +10,14 @@ import { secureJoin } from '../sys/secureJoin.ts';
 import { tmpName } from '../store/atomicFile.ts';
 import { homeDir, resolveUser, type ResolvedUser } from '../executor/resolveUser.ts';
 import type { MountSpec } from '../executor/types.ts';
+import type { SecurityMode } from '../executor/security.ts';
+import { requireEntitlements } from './entitlements.ts';
 import { stepKey } from './keys.ts';
+import { cleanPath, type RunDef } from './stepDef.ts';
 import { ensureLayers, overlayParents } from './layers.ts';
 import { logStream } from './logStream.ts';
 import { attachMounts, planMounts, type MountPlan } from './runMounts.ts';
-import { cachedLayerStep, emptyLayer } from './layerStep.ts';
+import { cachedLayerStep, commitOptions, emptyLayer } from './layerStep.ts';
 import type { StepContext } from './solve.ts';
 
 interface RunPlan {
@@ -27,16 +30,21 @@ interface RunPlan {
   user: string;
   cwd: string;
   network: 'host' | 'none';
+  /** RUN --security (insecure needs the security.insecure entitlement). */
+  security: SecurityMode;
   /** Heredoc scripts with a shebang, executed from a file mounted at /dev/pipes/NAME. */
   scripts: { name: string; content: string }[];
 }
 
 /** runStep runs a RUN instruction in a container over the stage's layers, or reuses its cached layer. */
 export async function runStep(s: StageState, ins: RunInstruction, sc: StepContext): Promise<StageState> {
+  // ONBUILD triggers come from the base image: checked here, as they were not before the build.
+  requireEntitlements(ins, sc.opts.entitlements ?? new Set());
   const plan = planRun(s, ins, sc);
   const env = scope(s);
   const mountPlan = await planMounts(s, ins, sc, (t) => sc.deps.expand.word(t, env));
-  const key = stepKey(s.key, { op: 'run', args: plan.args, env: plan.env, user: plan.user, cwd: plan.cwd, network: plan.network, scripts: plan.scripts, ...(mountPlan.key.length ? { mounts: mountPlan.key } : {}) });
+  const def: RunDef = { kind: 'RUN', args: plan.args, scripts: plan.scripts, env: plan.env, user: plan.user, cwd: plan.cwd, network: plan.network, security: plan.security, mounts: mountPlan.defs };
+  const key = stepKey(s.key, def);
   const createdBy = `RUN ${plan.argEnv.length ? `|${plan.argEnv.length} ${plan.argEnv.join(' ')} ` : ''}${plan.args.join(' ')} # buildkit`;
   // BuildKit commits a layer for every RUN, an empty one when nothing changed.
   return cachedLayerStep(s, sc, key, createdBy, async () => (await execute(s, plan, sc, ins, mountPlan)) ?? (await emptyLayer(sc)));
@@ -77,7 +85,8 @@ function planRun(s: StageState, ins: RunInstruction, sc: StepContext): RunPlan {
   }
   void scope;
   const env = [...(cfg.Env ?? []), ...argProcEnv];
-  return { args, env, proxyEnv: proxyEnv(sc.opts.buildArgs, env), argEnv, user: cfg.User ?? '', cwd: cfg.WorkingDir || '/', network, scripts };
+  // The cwd as chdir(2) takes it: `/w/` and `/w` are one directory, and one key.
+  return { args, env, proxyEnv: proxyEnv(sc.opts.buildArgs, env), argEnv, user: cfg.User ?? '', cwd: cleanPath(cfg.WorkingDir || '/'), network, security: ins.security === 'insecure' ? 'insecure' : 'sandbox', scripts };
 }
 
 const PROXY_ARGS = ['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY'];
@@ -133,6 +142,7 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
       process: { args: plan.args, env, cwd: plan.cwd, uid: user.uid, gid: user.gid, ...(user.additionalGids ? { additionalGids: user.additionalGids } : {}) },
       mounts,
       network: plan.network,
+      security: plan.security,
       hostname: 'tsbuild',
       stateDir: join(dir, 'state'),
       keepStateDir: true,
@@ -147,7 +157,7 @@ async function execute(s: StageState, plan: RunPlan, sc: StepContext, ins: RunIn
       throw new TsbuildError('RUN_FAILED', `process "${cmd}" did not complete successfully: exit code: ${status.exitCode}${status.signal ? ` (${status.signal})` : ''}`, { range: ins.range });
     }
     return await active.commit({
-      ...(sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {}),
+      ...commitOptions(sc),
       stubs: status.createdStubs ?? [],
     });
   } finally {

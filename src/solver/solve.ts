@@ -8,6 +8,7 @@ import { addHistory, type StageState } from '../planner/state.ts';
 import { platformArgs } from './platform.ts';
 import { baseState } from './fromStep.ts';
 import { runStep } from './runStep.ts';
+import { checkEntitlements } from './entitlements.ts';
 import { copyStep } from './copyStep.ts';
 import { workdirStep } from './workdirStep.ts';
 import type { BuildOptions, BuildResult, FileSource, SolverDeps } from './types.ts';
@@ -49,6 +50,7 @@ export interface StepContext {
  */
 export async function solve(parsed: ParseResult, deps: SolverDeps, opts: BuildOptions): Promise<BuildResult> {
   const plan = planBuild(parsed, { buildArgs: opts.buildArgs, expand: deps.expand, platformArgs: platformArgs(), ...(opts.target ? { target: opts.target } : {}) });
+  checkEntitlements(plan, opts.entitlements ?? new Set());
   const refs = numberSteps(plan);
   const total = refs.size;
   deps.events.emit({ type: 'build.start', total, at: Date.now() });
@@ -137,7 +139,8 @@ async function runInstruction(s: StageState, ins: Instruction, sc: StepContext, 
     }
   } catch (e) {
     const located = withRange(e, ins.range);
-    ev.emit({ type: 'step.failed', step: sc.step, message: located instanceof Error ? located.message : String(located), at: Date.now() });
+    // An interrupted step did not fail: what it threw (a killed process, a closed pipe) is not news.
+    if (!sc.opts.signal?.aborted) ev.emit({ type: 'step.failed', step: sc.step, message: located instanceof Error ? located.message : String(located), at: Date.now() });
     throw located;
   }
 }

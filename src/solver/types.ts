@@ -9,6 +9,7 @@ import type { TarTree, TreeTarOptions } from '../snapshot/treeTar.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CacheStore } from '../cache/CacheStore.ts';
 import type { CacheRecord } from '../cache/types.ts';
+import type { Entitlement } from './entitlements.ts';
 
 /** ResolvedImage is a base image as the solver needs it. */
 export interface ResolvedImage {
@@ -126,6 +127,8 @@ export interface BuildOptions {
   target?: string;
   noCache: boolean;
   network: 'host' | 'none';
+  /** What --allow grants (RUN --security=insecure needs security.insecure); none when absent. */
+  entitlements?: ReadonlySet<Entitlement>;
   jobs: number;
   /** SOURCE_DATE_EPOCH: clamps layer mtimes and history times. */
   sourceDateEpoch?: number;

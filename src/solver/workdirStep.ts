@@ -8,7 +8,8 @@ import { secureJoin } from '../sys/secureJoin.ts';
 import type { LayerBlob } from '../snapshot/types.ts';
 import { resolveChown } from './chownUser.ts';
 import { stepKey } from './keys.ts';
-import { cachedLayerStep, emptyLayer } from './layerStep.ts';
+import { cleanPath } from './stepDef.ts';
+import { cachedLayerStep, commitOptions, emptyLayer } from './layerStep.ts';
 import { ensureLayers, overlayParents } from './layers.ts';
 import type { StepContext } from './solve.ts';
 
@@ -28,7 +29,7 @@ export async function workdirStep(s: StageState, ins: WorkdirInstruction, sc: St
     return cfgState;
   }
   const user = s.config.config.User ?? '';
-  const key = stepKey(s.key, { op: 'workdir', path: wd, user });
+  const key = stepKey(s.key, { kind: 'WORKDIR', path: cleanPath(wd), user });
   const next = await cachedLayerStep(cfgState, sc, key, createdBy, () => makeWorkdir(s, sc, wd, user));
   return next;
 }
@@ -45,7 +46,7 @@ async function makeWorkdir(s: StageState, sc: StepContext, wd: string, user: str
       const owner = await resolveChown(active.merged, user);
       for (let d = host; d.length >= first.length; d = dirname(d)) await chown(d, owner.uid, owner.gid);
     }
-    const layer = await active.commit(sc.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: sc.opts.sourceDateEpoch } : {});
+    const layer = await active.commit(commitOptions(sc));
     return layer ?? (await emptyLayer(sc));
   } finally {
     await active.remove();

@@ -3,6 +3,7 @@ import { access, link, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../core/errors.ts';
 import { ownId } from './liveness.ts';
+import { FILE_MODE } from './permissions.ts';
 
 /**
  * tmpName returns a fresh, unguessable path in the store's staging dir tmpDir:
@@ -13,10 +14,24 @@ export function tmpName(tmpDir: string, prefix: string): string {
   return join(tmpDir, `${prefix}-${ownId(tmpDir)}-${randomBytes(6).toString('hex')}`);
 }
 
+/**
+ * siblingTmpName names a staging file next to file, for the caches that write in place
+ * under ROOT/cache (stat cache, compressed layer and blob source records) of the store
+ * whose staging dir is tmpDir: `<file>.<owner id>.<random>.tmp`. The id is this process's
+ * liveness id, so `tsbuild fsck` removes such a file only once its writer is gone
+ * (SIBLING_TMP), never judging by a pid.
+ */
+export function siblingTmpName(tmpDir: string, file: string): string {
+  return `${file}.${ownId(tmpDir)}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+/** SIBLING_TMP matches a name siblingTmpName made; group 1 is the owner id. */
+export const SIBLING_TMP = /\.([0-9a-f]{16})\.[0-9a-f]+\.tmp$/;
+
 /** writeStaged writes data to a new file in tmpDir and fsyncs it (unless sync is false); returns the staged path. */
 export async function writeStaged(tmpDir: string, data: Uint8Array | string, sync = true): Promise<string> {
   const tmp = tmpName(tmpDir, 'file');
-  const fh = await open(tmp, 'wx', 0o644);
+  const fh = await open(tmp, 'wx', FILE_MODE);
   try {
     await fh.writeFile(data);
     if (sync) await fh.sync();

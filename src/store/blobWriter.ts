@@ -5,6 +5,7 @@ import { finished } from 'node:stream/promises';
 import { digestFromHash, type Digest } from '../core/digest.ts';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { tmpName } from './atomicFile.ts';
+import { FILE_MODE } from './permissions.ts';
 import type { BlobWriter } from './types.ts';
 
 /**
@@ -22,12 +23,14 @@ export class FileBlobWriter implements BlobWriter {
   #done = false;
   #sealed: Promise<{ digest: Digest; size: number }> | undefined;
   readonly #beforeRename: ((dest: string, size: number) => Promise<unknown>) | undefined;
+  readonly #onReplace: ((d: Digest, oldSize: number) => void) | undefined;
 
-  private constructor(fh: FileHandle, tmp: string, blobPath: (d: Digest) => string, beforeRename: ((dest: string, size: number) => Promise<unknown>) | undefined) {
+  private constructor(fh: FileHandle, tmp: string, blobPath: (d: Digest) => string, beforeRename: ((dest: string, size: number) => Promise<unknown>) | undefined, onReplace: ((d: Digest, oldSize: number) => void) | undefined) {
     this.#fh = fh;
     this.#tmp = tmp;
     this.#blobPath = blobPath;
     this.#beforeRename = beforeRename;
+    this.#onReplace = onReplace;
     this.stream = new Writable({
       highWaterMark: 1 << 20,
       write: (chunk: Buffer, _enc, cb) => this.#write([chunk]).then(() => cb(), cb),
@@ -38,12 +41,14 @@ export class FileBlobWriter implements BlobWriter {
   /**
    * create opens a staging file in tmpDir; blobPath maps a digest to its final path. With
    * beforeRename, commit does not fsync the blob: it awaits beforeRename (DeferredSync.begin,
-   * which makes the promise to sync it later durable) before the rename instead.
+   * which makes the promise to sync it later durable) before the rename instead. A blob
+   * already in place with another size than the committed one is damaged (cut by a crash):
+   * the new copy replaces it, and onReplace is told.
    */
-  static async create(tmpDir: string, blobPath: (d: Digest) => string, beforeRename?: (dest: string, size: number) => Promise<unknown>): Promise<FileBlobWriter> {
+  static async create(tmpDir: string, blobPath: (d: Digest) => string, beforeRename?: (dest: string, size: number) => Promise<unknown>, onReplace?: (d: Digest, oldSize: number) => void): Promise<FileBlobWriter> {
     const tmp = tmpName(tmpDir, 'blob');
-    const fh = await open(tmp, 'wx', 0o644);
-    return new FileBlobWriter(fh, tmp, blobPath, beforeRename);
+    const fh = await open(tmp, 'wx', FILE_MODE);
+    return new FileBlobWriter(fh, tmp, blobPath, beforeRename, onReplace);
   }
 
   async #write(chunks: Buffer[]): Promise<void> {
@@ -75,8 +80,13 @@ export class FileBlobWriter implements BlobWriter {
       else await this.#fh.sync();
       await this.#fh.close();
       this.#done = true;
-      if (await exists(dest)) await unlink(this.#tmp);
-      else await rename(this.#tmp, dest);
+      const old = await sizeOf(dest);
+      if (old === size) {
+        await unlink(this.#tmp);
+      } else {
+        await rename(this.#tmp, dest);
+        if (old !== undefined) this.#onReplace?.(digest, old);
+      }
       return { digest, size };
     } catch (e) {
       await this.abort();
@@ -94,12 +104,11 @@ export class FileBlobWriter implements BlobWriter {
   }
 }
 
-async function exists(p: string): Promise<boolean> {
+async function sizeOf(p: string): Promise<number | undefined> {
   try {
-    await stat(p);
-    return true;
+    return (await stat(p)).size;
   } catch (e) {
-    if (isErrno(e, 'ENOENT')) return false;
+    if (isErrno(e, 'ENOENT')) return undefined;
     throw e;
   }
 }

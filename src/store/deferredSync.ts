@@ -16,13 +16,15 @@
 //     the tags whose manifest went with them, and removes the marker. A cache
 //     record whose layer is gone is a miss (lookupRecord checks the blob), so the
 //     next build makes it again.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { digestFromHash, type Digest } from '../core/digest.ts';
+import { ignoreDamage, type OnDamage } from '../core/damage.ts';
+import type { Digest } from '../core/digest.ts';
 import { isErrno } from '../core/errors.ts';
 import { isAlive, ownId } from './liveness.ts';
+import { DIR_MODE, FILE_MODE } from './permissions.ts';
 import type { ContentStore, TagStore } from './types.ts';
 
 /**
@@ -75,10 +77,10 @@ export class DeferredSync {
   }
 
   async #create(): Promise<string> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
     const owner = ownId(this.#tmpDir);
     const path = join(this.dir, `${bootId()}-${owner}-${randomBytes(4).toString('hex')}`);
-    const fh = await open(path, 'wx', 0o644);
+    const fh = await open(path, 'wx', FILE_MODE);
     try {
       await fh.writeFile(JSON.stringify({ boot: bootId(), owner, since: Date.now() - SLACK_MS } satisfies Marker));
       await fh.sync();
@@ -149,10 +151,11 @@ export class DeferredSync {
 /**
  * recoverUnsynced checks the markers other boots left (an OS crash came before their
  * sync): every blob written since a marker's time is re-hashed, a blob that does not
- * match its name is deleted, index entries whose manifest is gone are dropped, and the
- * marker is removed. Returns the deleted digests. Costs one readdir when there is none.
+ * match its name is deleted, index entries whose manifest is gone are dropped (each
+ * reported to onDamage), and the marker is removed. Returns the deleted digests. Costs
+ * one readdir when there is none.
  */
-export async function recoverUnsynced(root: string, content: ContentStore, tags: TagStore): Promise<Digest[]> {
+export async function recoverUnsynced(root: string, content: ContentStore, tags: TagStore, onDamage: OnDamage = ignoreDamage): Promise<Digest[]> {
   const dir = join(root, 'unsynced');
   const names = await readdir(dir).catch((e: unknown) => { if (isErrno(e, 'ENOENT')) return [] as string[]; throw e; });
   const stale: { path: string; since: number }[] = [];
@@ -168,9 +171,10 @@ export async function recoverUnsynced(root: string, content: ContentStore, tags:
   for (const d of await content.list()) {
     const st = await stat(content.path(d)).catch(() => undefined);
     if (!st || st.mtimeMs < since) continue;
-    if ((await hashFile(content.path(d))) !== d) {
+    if ((await content.check(d)) === 'damaged') {
       await content.delete(d);
       removed.push(d);
+      onDamage({ what: `blob ${d}`, problem: 'torn by an OS crash before it was synced', action: 'removed', fixed: true });
     }
   }
   if (removed.length) {
@@ -178,6 +182,7 @@ export async function recoverUnsynced(root: string, content: ContentStore, tags:
       if (!(await content.has(e.descriptor.digest))) {
         if (e.name !== undefined) await tags.remove(e.name);
         else await tags.forget(e.descriptor.digest);
+        onDamage({ what: e.name !== undefined ? `tag ${e.name}` : `untagged image ${e.descriptor.digest}`, problem: `its manifest ${e.descriptor.digest} was torn by an OS crash`, action: 'removed', fixed: true });
       }
     }
   }
@@ -203,12 +208,6 @@ async function fsyncPath(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-async function hashFile(path: string): Promise<Digest> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return digestFromHash(h);
 }
 
 let boot: string | undefined;

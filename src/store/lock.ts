@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsbuildError, isErrno } from '../core/errors.ts';
 import { isAlive, ownId } from './liveness.ts';
+import { DIR_MODE, FILE_MODE } from './permissions.ts';
 
 /** LockOptions tune how long a lock waits for another holder. */
 export interface LockOptions {
@@ -148,11 +149,11 @@ async function takeEntry(tmpDir: string, name: string, timeoutMs: number, wait: 
 
 async function create(path: string): Promise<void> {
   try {
-    await writeFile(path, '', { flag: 'wx' });
+    await writeFile(path, '', { flag: 'wx', mode: FILE_MODE });
   } catch (e) {
     if (!isErrno(e, 'ENOENT')) throw new TsbuildError('IO', `lock ${path}: ${(e as Error).message}`, { cause: e });
-    await mkdir(join(path, '..'), { recursive: true });
-    await writeFile(path, '', { flag: 'wx' });
+    await mkdir(join(path, '..'), { recursive: true, mode: DIR_MODE });
+    await writeFile(path, '', { flag: 'wx', mode: FILE_MODE });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { OnDamage } from '../core/damage.ts';
 import type { Digest } from '../core/digest.ts';
 import type { Descriptor } from '../oci/types.ts';
 import type { DeferredSync } from './deferredSync.ts';
@@ -23,6 +24,9 @@ export interface BlobWriter {
   abort(): Promise<void>;
 }
 
+/** BlobCheck is what hashing a blob found: it matches its digest, it is not there, or it does not match. */
+export type BlobCheck = 'sound' | 'absent' | 'damaged';
+
 /** ContentStore holds blobs by digest in an OCI image layout (blobs/sha256/<hex>). The only writer of blobs/. */
 export interface ContentStore {
   /** The OCI layout directory (contains oci-layout, index.json, blobs/). */
@@ -41,6 +45,8 @@ export interface ContentStore {
   delete(d: Digest): Promise<void>;
   /** list every blob digest present. */
   list(): Promise<Digest[]>;
+  /** check hashes a blob whole against its digest (fsck, and a layer that failed to extract). */
+  check(d: Digest): Promise<BlobCheck>;
   /** expectWrites tells the store a blob is coming: it may start what a commit will wait for. */
   expectWrites?(): void;
 }
@@ -90,6 +96,11 @@ export interface TagStore {
   keep(desc: Descriptor): Promise<void>;
   /** forget removes the untagged entries of digest d (names stay); returns whether there was one. */
   forget(d: Digest): Promise<boolean>;
+  /**
+   * check tells what is wrong with index.json itself (undefined: nothing) and reports it to
+   * onDamage; with repair it heals it as every read does (the copy from before its last change).
+   */
+  check(repair: boolean, onDamage: OnDamage): Promise<string | undefined>;
 }
 
 /** StoreDirs are the directories under a store root (all on one filesystem, so staging in tmp/ renames atomically). */

@@ -27,6 +27,10 @@ export interface LaunchRequest {
   groups: readonly number[];
   /** Capability numbers kept in the bounding set; all others are dropped. */
   keepCapabilities: readonly number[];
+  /** The inheritable and ambient sets, exactly (empty but for insecure mode). */
+  ambientCapabilities: readonly number[];
+  /** A classic-BPF seccomp program (struct sock_filter array) installed before the uid switch; none when absent. */
+  seccompFilter?: Buffer;
   cwd: string;
   mounts: readonly MountCall[];
   env: readonly string[];
@@ -75,7 +79,7 @@ export function warmLaunchServer(): void {
 export function launch(r: LaunchRequest): LaunchHandle {
   const fields = [
     r.stateDir, r.stdoutFifo, r.stderrFifo, r.root, r.hostname, r.loopbackUp ? '1' : '0', String(r.namespaces),
-    String(r.uid), String(r.gid), r.groups.join(','), r.keepCapabilities.join(','), r.cwd,
+    String(r.uid), String(r.gid), r.groups.join(','), r.keepCapabilities.join(','), r.ambientCapabilities.join(','), r.seccompFilter?.toString('hex') ?? '', r.cwd,
     String(r.mounts.length), ...r.mounts.flatMap((m) => [m.source, m.target, m.type, String(m.flags), m.data]),
     String(r.env.length), ...r.env, ...r.args,
   ];

@@ -15,7 +15,7 @@ import { childProcess } from './childProcess.ts';
  *   makes the step's two output FIFOs and forks a keeper, which opens them, unshares the
  *   namespaces and forks the container's init; that init makes the mounts, switches
  *   root (pivot_root, the old root detached), sets the hostname, drops capabilities,
- *   switches identity and execs the command.
+ *   installs the seccomp filter, switches identity and execs the command.
  *   Answers: `M ID` (the FIFOs exist and the keeper runs: open their reading ends now),
  *   `F ID errno text` (nothing started), later `X ID code signal opened` (the container
  *   has ended; opened is 1 once the keeper had the FIFOs open);
@@ -32,7 +32,7 @@ import { childProcess } from './childProcess.ts';
 export const SCRIPT = String.raw`
 use strict;
 $| = 1;
-my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid, $SYS_exit_group, $SYS_pivot_root) = map { $_ + 0 } @ARGV;
+my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid, $SYS_exit_group, $SYS_pivot_root, $SYS_capget, $SYS_capset) = map { $_ + 0 } @ARGV;
 syscall($SYS_prctl, 1, 9, 0, 0, 0);
 my $server = $$;
 my $lastcap = 40;
@@ -66,8 +66,27 @@ sub switch_root {
   chdir('/') or fail_setup($state, "chdir /: $!");
 }
 
+# Inheritable = ambient = exactly the capabilities in $amb (none but in insecure mode; raised
+# after setresuid, which clears the ambient set), then the seccomp filter (hex of a struct
+# sock_filter array; empty: none). Root still holds CAP_SYS_ADMIN here, so no no_new_privs.
+sub confine {
+  my ($state, $amb, $filter) = @_;
+  my @inh = (0, 0);
+  $inh[$_ >> 5] |= 1 << ($_ & 31) for split(/,/, $amb);
+  my ($hdr, $data) = (pack('L2', 0x20080522, 0), "\0" x 24);
+  syscall($SYS_capget, $hdr, $data) == 0 or fail_setup($state, "capget: $!");
+  my @d = unpack('L6', $data);
+  @d[2, 5] = @inh;
+  syscall($SYS_capset, $hdr, pack('L6', @d)) == 0 or fail_setup($state, "capset: $!");
+  syscall($SYS_prctl, 47, 4, 0, 0, 0) == 0 or fail_setup($state, "clear ambient capabilities: $!");
+  syscall($SYS_prctl, 8, 1, 0, 0, 0) == 0 or fail_setup($state, "keep capabilities: $!") if length($amb);
+  return unless length($filter);
+  my $prog = pack('H*', $filter);
+  syscall($SYS_prctl, 22, 2, pack('S x![P] P', length($prog) / 8, $prog), 0, 0) == 0 or fail_setup($state, "seccomp: $!");
+}
+
 sub init_process {
-  my ($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $cwd, $m, $env, $args) = @_;
+  my ($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $amb, $filter, $cwd, $m, $env, $args) = @_;
   syscall($SYS_prctl, 1, 9, 0, 0, 0);
   my @m = @$m;
   while (@m) {
@@ -94,7 +113,9 @@ sub init_process {
   syscall($SYS_setgroups, scalar(@g), @g ? pack('L*', @g) : 0) == 0 or fail_setup($state, "setgroups: $!");
   syscall($SYS_setresgid, $gid + 0, $gid + 0, $gid + 0) == 0 or fail_setup($state, "setresgid: $!");
   chdir($cwd) or fail_setup($state, "chdir $cwd: $!");
+  confine($state, $amb, $filter);
   syscall($SYS_setresuid, $uid + 0, $uid + 0, $uid + 0) == 0 or fail_setup($state, "setresuid: $!");
+  for (split(/,/, $amb)) { syscall($SYS_prctl, 47, 2, $_ + 0, 0, 0) == 0 or fail_setup($state, "raise ambient capability $_: $!"); }
   syscall($SYS_prctl, 1, 9, 0, 0, 0);
   %ENV = ();
   for (@$env) { my ($k, $v) = split(/=/, $_, 2); $ENV{$k} = $v; }
@@ -106,7 +127,7 @@ sub init_process {
 }
 
 sub keeper {
-  my ($w, $state, $out, $err, $root, $host, $lo, $ns, $uid, $gid, $groups, $keep, $cwd, $nm, @rest) = @_;
+  my ($w, $state, $out, $err, $root, $host, $lo, $ns, $uid, $gid, $groups, $keep, $amb, $filter, $cwd, $nm, @rest) = @_;
   my ($g, $term) = (0, 0);
   $SIG{TERM} = sub { $term = 1; kill('KILL', $g) if $g; };
   $SIG{PIPE} = 'DEFAULT';
@@ -129,7 +150,7 @@ sub keeper {
   if ($pid == 0) {
     $SIG{TERM} = 'DEFAULT';
     close($w);
-    init_process($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $cwd, \@m, \@env, \@rest);
+    init_process($state, $root, $host, $lo, $uid, $gid, $groups, $keep, $amb, $filter, $cwd, \@m, \@env, \@rest);
   }
   $g = $pid;
   kill('KILL', $g) if $term;
@@ -241,9 +262,12 @@ export class PerlServer {
   #rid = 0;
 
   constructor(perl: string, n: SyscallNumbers) {
-    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup, n.pivotRoot].map(String);
+    const numbers = [n.mount, n.umount2, n.syncfs, n.unshare, n.sethostname, n.prctl, n.setgroups, n.setresgid, n.setresuid, n.mknodat, n.setsid, n.exitGroup, n.pivotRoot, n.capget, n.capset].map(String);
     // A fixed environment: PERL5OPT, PERL5LIB and friends of the caller must not reach it.
-    this.#child = childProcess().spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+    // Its own session (detached): a terminal's Ctrl-C or a supervisor's signal to our process
+    // group must reach tsbuild alone, which then stops the containers and cleans up through
+    // this server; it still dies with tsbuild (its death signal).
+    this.#child = childProcess().spawn(perl, ['-e', SCRIPT, ...numbers], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, detached: true });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
     this.#child.on('error', () => this.#fail());
     this.#child.on('exit', () => this.#fail());

@@ -18,7 +18,9 @@ export async function runTool(
   args: readonly string[],
   opts: { code?: ErrorCode; allowFail?: boolean; cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
-  const spawnOpts: SpawnOptions = { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] };
+  // Its own session: a signal to our process group (Ctrl-C) is for tsbuild to act on, not for a
+  // umount or runc delete that its cleanup is waiting for.
+  const spawnOpts: SpawnOptions = { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true };
   if (opts.cwd) spawnOpts.cwd = opts.cwd;
   if (opts.env) spawnOpts.env = opts.env;
   const child = childProcess().spawn(cmd, args, spawnOpts);

@@ -1,6 +1,8 @@
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { posix, join } from 'node:path';
 import { isErrno } from '../core/errors.ts';
+import { osPath } from '../core/names.ts';
+import { readlinkNameSync } from './fsNames.ts';
 
 const MAX_LINKS = 255;
 const NO_THROW = { throwIfNoEntry: false } as const;
@@ -10,7 +12,8 @@ const NO_THROW = { throwIfNoEntry: false } as const;
  * above root, and symlinks met on the way (absolute or relative) are followed
  * *within* root. The result is always root or below it. Components that do not
  * exist yet are kept as written. The last component is not followed when
- * followLast is false (to create, replace or lstat the entry itself).
+ * followLast is false (to create, replace or lstat the entry itself). Paths and
+ * link targets are name strings (core/names.ts): bytes that are not UTF-8 are kept.
  * Like umoci's/filepath-securejoin, it is racy against concurrent writers; callers own root.
  */
 export async function secureJoin(root: string, unsafePath: string, followLast = true): Promise<string> {
@@ -34,8 +37,8 @@ export function secureJoinSync(root: string, unsafePath: string, followLast = tr
     if (pending.length === 0 && !followLast) { resolved.push(part); break; }
     let target: string | undefined;
     try {
-      const st = lstatSync(candidate, NO_THROW);
-      if (st?.isSymbolicLink()) target = readlinkSync(candidate);
+      const st = lstatSync(osPath(candidate), NO_THROW);
+      if (st?.isSymbolicLink()) target = readlinkNameSync(candidate);
     } catch (e) {
       if (!isErrno(e, 'ENOENT') && !isErrno(e, 'ENOTDIR')) throw e;
     }

@@ -35,7 +35,11 @@ export interface StreamingChild {
 export function spawnStreaming(cmd: string, args: readonly string[], stdio: StreamingStdio, env?: NodeJS.ProcessEnv): StreamingChild {
   const inMode = stdio.stdin === undefined || stdio.stdin === 'ignore' ? 'ignore' : stdio.stdin === 'inherit' ? 'inherit' : 'pipe';
   const io: StdioOptions = [inMode, stdio.stdout === 'inherit' ? 'inherit' : 'pipe', stdio.stderr === 'inherit' ? 'inherit' : 'pipe'];
-  const child = childProcess().spawn(cmd, args, { stdio: io, ...(env ? { env } : {}) });
+  // A child that does not use our terminal gets its own session, so a signal to our process
+  // group (Ctrl-C, a supervisor's SIGTERM) reaches tsbuild alone, which stops it and cleans up.
+  // One that shares our stdio (`tsbuild run` attached) stays in our group: Ctrl-C is for it.
+  const detached = inMode !== 'inherit' && stdio.stdout !== 'inherit' && stdio.stderr !== 'inherit';
+  const child = childProcess().spawn(cmd, args, { stdio: io, detached, ...(env ? { env } : {}) });
   let hasExited = false;
   child.once('exit', () => (hasExited = true));
   if (stdio.stdout !== 'inherit') child.stdout!.pipe(stdio.stdout, { end: false });

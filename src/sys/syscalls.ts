@@ -1,3 +1,5 @@
+import { SYSCALL_TABLES, type SyscallAbi } from './syscallTable.generated.ts';
+
 /** Linux system call numbers the perl helpers call through perl's `syscall`, by Node architecture name. */
 export interface SyscallNumbers {
   mount: number;
@@ -13,16 +15,26 @@ export interface SyscallNumbers {
   setsid: number;
   exitGroup: number;
   pivotRoot: number;
+  capget: number;
+  capset: number;
 }
 
-const TABLE: Readonly<Record<string, SyscallNumbers>> = {
-  // arch/x86/entry/syscalls/syscall_64.tbl
-  x64: { mount: 165, umount2: 166, syncfs: 306, unshare: 272, sethostname: 170, prctl: 157, setgroups: 116, setresgid: 119, setresuid: 117, mknodat: 259, setsid: 112, exitGroup: 231, pivotRoot: 155 },
-  // include/uapi/asm-generic/unistd.h
-  arm64: { mount: 40, umount2: 39, syncfs: 267, unshare: 97, sethostname: 161, prctl: 167, setgroups: 159, setresgid: 149, setresuid: 147, mknodat: 33, setsid: 157, exitGroup: 94, pivotRoot: 41 },
-};
+/** The native ABI of each Node architecture we have a table for. */
+const NATIVE: Readonly<Record<string, SyscallAbi>> = { x64: 'x86_64', arm64: 'aarch64' };
 
-/** syscallNumbers gives this machine's numbers, or undefined on an architecture we have no table for. */
+/** syscallNumbers gives this machine's numbers (from the generated kernel table), or undefined on an architecture we have no table for. */
 export function syscallNumbers(arch: string = process.arch): SyscallNumbers | undefined {
-  return TABLE[arch];
+  const abi = NATIVE[arch];
+  if (!abi) return undefined;
+  const t = SYSCALL_TABLES[abi];
+  const n = (name: string): number => {
+    const v = t[name];
+    if (v === undefined) throw new Error(`no system call ${name} on ${abi}`);
+    return v;
+  };
+  return {
+    mount: n('mount'), umount2: n('umount2'), syncfs: n('syncfs'), unshare: n('unshare'), sethostname: n('sethostname'), prctl: n('prctl'),
+    setgroups: n('setgroups'), setresgid: n('setresgid'), setresuid: n('setresuid'), mknodat: n('mknodat'), setsid: n('setsid'),
+    exitGroup: n('exit_group'), pivotRoot: n('pivot_root'), capget: n('capget'), capset: n('capset'),
+  };
 }

@@ -27,7 +27,9 @@ export class ToolServer {
   #dead: Error | undefined;
 
   constructor() {
-    this.#child = childProcess().spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
+    // Its own session: a signal to our process group (Ctrl-C) must not kill the shell that
+    // cleanup still needs; it ends with our end of its stdin.
+    this.#child = childProcess().spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }, detached: true });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
     this.#child.on('error', (e) => this.#fail(e));
     this.#child.on('exit', () => this.#fail(new Error('tool server exited')));

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeTempRoot, ok, type TempRoot } from '../helpers/cli.ts';
-import { imageOf, importBusybox, unpack, writeTree } from '../helpers/image.ts';
+import { blob, imageOf, importBusybox, unpack, writeTree } from '../helpers/image.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
 import { makeBusyboxTar } from '../helpers/rootfs.ts';
+import { FF, FFFD, byteEntries, filesByName, latin1 } from '../helpers/tarNames.ts';
 import { DockerLeftovers, docker, requireDocker, skopeo } from './dockerd.ts';
 
 // Images leave the machine: tsbuild's archives and pushes work in Docker (load,
@@ -208,5 +209,54 @@ describe('Docker images in tsbuild', () => {
     docker(['load', '-i', out]);
     expect(dockerId(derived)).toBe(derivedImg.manifest.config.digest);
     expect(dockerRun(derived)).toBe('from-docker\nnote\nbar\nextra\n');
+  });
+});
+
+describe('names are bytes, between tsbuild and Docker', () => {
+  // `\xff` (not UTF-8) and U+FFFD side by side, each with its own content.
+  const SH_NAMES = `"$(printf '\\377')" "$(printf '\\357\\277\\275')"`;
+  const MAKE = `RUN mkdir /r && cd /r && set -- ${SH_NAMES} && printf A > "$1" && printf B > "$2"`;
+
+  test('tsbuild layers with such names → save → docker load (same id) → docker run reads both', async () => {
+    requireDocker(); // no daemon is a failure of this suite, never a skip
+    const ctx = mkdtempSync(join(t.dir, 'ctx-bytes-'));
+    writeTree(ctx, { Buildfile: `FROM busybox:latest\n${MAKE}\nCOPY c /c/\n` });
+    mkdirSync(join(ctx, 'c'));
+    writeFileSync(Buffer.concat([Buffer.from(`${ctx}/c/`), FF]), 'a');
+    writeFileSync(Buffer.concat([Buffer.from(`${ctx}/c/`), FFFD]), 'b');
+    const tag = `${name('bytes')}:1`;
+    await ok(['--root', t.root, 'build', '--progress=quiet', '-t', tag, ctx]);
+    const archive = join(t.dir, 'bytes.tar');
+    await ok(['--root', t.root, 'save', '-o', archive, tag]);
+    leftovers.images.add(tag);
+    docker(['load', '-i', archive]);
+    expect(dockerId(tag)).toBe(imageOf(t.root, tag).manifest.config.digest);
+    expect(dockerRun(tag, 'sh', '-c', `set -- ${SH_NAMES}; cat "/r/$1" "/r/$2" "/c/$1" "/c/$2"; ls /r | wc -l`)).toBe('ABab2\n');
+  });
+
+  test('DOCKER_BUILDKIT=1 docker build of such names → docker save → tsbuild load: both in the layer, byte-exact; a RUN reads both', async () => {
+    requireDocker(); // no daemon is a failure of this suite, never a skip
+    const base = `${name('bytes-base')}:1`;
+    const built = `${name('bytes-docker')}:1`;
+    const bbTar = join(t.dir, 'bytes-busybox.tar');
+    makeBusyboxTar(mkdtempSync(join(t.dir, 'bb-')), bbTar);
+    leftovers.images.add(base);
+    docker(['import', bbTar, base]);
+    const dctx = mkdtempSync(join(t.dir, 'docker-ctx-bytes-'));
+    writeTree(dctx, { Dockerfile: `FROM ${base}\n${MAKE}\n` });
+    leftovers.images.add(built);
+    docker(['build', '--network=host', '-q', '-t', built, dctx], { env: { DOCKER_BUILDKIT: '1' } });
+    const archive = join(t.dir, 'bytes-docker.tar');
+    docker(['save', '-o', archive, built]);
+    await ok(['--root', t.root, 'load', '-i', archive]);
+    const loaded = imageOf(t.root, built);
+    const layer = byteEntries(blob(t.root, loaded.manifest.layers.at(-1).digest));
+    expect(filesByName(layer)).toMatchObject({ [latin1('r/', FF)]: 'A', [latin1('r/', FFFD)]: 'B' });
+
+    const ctx = mkdtempSync(join(t.dir, 'ctx-bytes-read-'));
+    writeTree(ctx, { Buildfile: `FROM ${built}\nRUN set -- ${SH_NAMES} && cat "/r/$1" "/r/$2" > /check\n` });
+    const derived = `${name('bytes-derived')}:1`;
+    await ok(['--root', t.root, 'build', '--progress=quiet', '-t', derived, ctx]);
+    expect(readFileSync(join(unpack(t.root, derived, mkdtempSync(join(t.dir, 'unpack-bytes-'))), 'check'), 'utf8')).toBe('AB');
   });
 });

@@ -11,6 +11,7 @@ import { openBuilder } from '../wire.ts';
 import { parseCacheSpec, parseOutputSpec } from '../buildOutputs.ts';
 import { normalizeTag } from '../../store/refs.ts';
 import { requireRoot } from '../needsRoot.ts';
+import { ENTITLEMENTS, type Entitlement } from '../../solver/entitlements.ts';
 
 const HELP = `usage: tsbuild build [OPTIONS] [CONTEXT]
 
@@ -24,6 +25,8 @@ Options:
       --target STAGE       build up to this stage (default: the last one)
       --no-cache[=BOOL]    do not use cached steps (default: false)
       --network MODE       host (default) or none for RUN steps
+      --allow ENTITLEMENT  grant security.insecure (RUN --security=insecure: every capability,
+                           no seccomp) or network.host (repeatable, or comma-separated)
       --progress MODE      auto (default: tty on a terminal, else plain), plain, tty,
                            json (rawjson) or quiet; see docs/PROGRESS.md
       --iidfile FILE       write the image id to FILE
@@ -49,6 +52,7 @@ const BUILD_OPTIONS = {
   target: { type: 'string' },
   'no-cache': { type: 'boolean' },
   network: { type: 'string' },
+  allow: { type: 'string', multiple: true },
   progress: { type: 'string' },
   iidfile: { type: 'string' },
   jobs: { type: 'string' },
@@ -75,6 +79,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
   const text = decodeBuildfile(bytes, filename);
   const network = values.network ?? 'host';
   if (network !== 'host' && network !== 'none' && network !== 'default') throw new TsbuildError('USAGE', `build: --network must be host or none, not "${network}"`);
+  const entitlements = parseAllow(values.allow ?? []);
   const progress = (values.progress ?? 'auto') as ProgressMode;
   if (!PROGRESS_MODES.includes(progress)) throw new TsbuildError('USAGE', `build: --progress must be auto, plain, tty, json (or rawjson) or quiet`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
@@ -106,6 +111,7 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
         ...(values.target ? { target: values.target } : {}),
         noCache: Boolean(values['no-cache']),
         network: network === 'none' ? 'none' : 'host',
+        entitlements,
         jobs: jobs ?? builder.defaultJobs,
         ...(sde !== undefined ? { sourceDateEpoch: sde } : {}),
         signal: ctx.signal,
@@ -132,6 +138,16 @@ function checkTag(tag: string): void {
     if (e instanceof TsbuildError) throw new TsbuildError(e.code, `build: -t ${tag}: ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}) });
     throw e;
   }
+}
+
+/** parseAllow reads --allow values (each may list several, comma-separated); an unknown entitlement is a usage error. */
+function parseAllow(values: readonly string[]): Set<Entitlement> {
+  const out = new Set<Entitlement>();
+  for (const e of values.flatMap((v) => v.split(','))) {
+    if (!(ENTITLEMENTS as readonly string[]).includes(e)) throw new TsbuildError('USAGE', `build: --allow: unknown entitlement "${e}" (want ${ENTITLEMENTS.join(' or ')})`);
+    out.add(e as Entitlement);
+  }
+  return out;
 }
 
 async function findBuildfile(given: string | undefined, contextDir: string): Promise<string> {

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Command } from '../context.ts';
 import { parseCommandArgs, withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
@@ -31,8 +31,8 @@ export const loadCommand: Command = withOptions(LOAD_OPTIONS, async (argv, ctx) 
     import('../../store/openStore.ts'), import('../../archive/loadArchive.ts'), import('../../store/images.ts'),
   ]);
   const store = await openStore(ctx.root);
-  const input = values.input ? createReadStream(values.input) : ctx.stdin;
-  const res = await loadArchive(store, input);
+  const input = values.input ? (await openInput(values.input)).createReadStream() : ctx.stdin;
+  const res = await loadArchive(store, input).catch((e: unknown) => { throw loadError(e, values.input ?? 'standard input'); });
   if (values.quiet) return 0;
   for (const img of res.images) {
     if (img.tags.length) for (const t of img.tags) ctx.stdout.write(`Loaded image: ${t}\n`);
@@ -40,3 +40,22 @@ export const loadCommand: Command = withOptions(LOAD_OPTIONS, async (argv, ctx) 
   }
   return 0;
 });
+
+/**
+ * loadError names the archive in a failed load's message and, unless the error has a
+ * more precise one, adds a hint. A load fails as a whole: the store is left as it was.
+ */
+function loadError(e: unknown, source: string): unknown {
+  if (!(e instanceof TsbuildError)) return e;
+  const hint = e.hint ?? 'the archive is damaged, or was not written by docker save, skopeo or tsbuild save; nothing was loaded';
+  return new TsbuildError(e.code, `load ${source}: ${e.message}`, { hint, cause: e.cause ?? e, exitCode: e.exitCode });
+}
+
+/** openInput opens the archive file first, so that a missing or unreadable file is a usage error, not a damaged archive. */
+async function openInput(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (e) {
+    throw new TsbuildError('USAGE', `load: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'give an archive file with -i, or redirect one into standard input', cause: e });
+  }
+}

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok, tsbuild } from '../../helpers/cli.ts';
 import { blob, busyboxSuite, imageOf } from '../../helpers/image.ts';
 import { tarEntries } from '../../helpers/fslisting.ts';
+import { buildSteps } from '../../helpers/cache.ts';
 
 const suite = busyboxSuite({ beforeAll, afterAll });
 const EPOCH = 1_600_000_000;
@@ -51,4 +53,31 @@ test('an invalid SOURCE_DATE_EPOCH is a usage error, as for import', async () =>
     const imp = await tsbuild(['--root', root, 'import', join(ctx, 'Buildfile'), 'x'], { env: { SOURCE_DATE_EPOCH: bad } });
     expect(imp.stderr).toContain(`SOURCE_DATE_EPOCH must be whole seconds since 1970, not "${bad}"`);
   }
+});
+
+test('with SOURCE_DATE_EPOCH a later RUN sees the same times cold (adopted upper dir) as warm (layer from its blob)', async () => {
+  const { root } = suite.t;
+  const ctx = suite.ctx({ Buildfile: [
+    'FROM busybox',
+    'RUN mkdir -p /d/e && echo a > /d/a && echo b > /b && ln -s a /d/l && touch -d "2001-02-03 04:05:06" /d/old',
+    "RUN stat -c '%n %Y %y' /d /d/e /d/a /b /d/old > /times && stat -c '%n %Y %y' -L /d/l >> /times",
+    "RUN stat -c '%n %Y %y' /times /d/a > /times2",
+    '',
+  ].join('\n') });
+  const env = { SOURCE_DATE_EPOCH: String(EPOCH) };
+  await ok(['--root', root, 'build', '--progress=quiet', '--no-cache', '-t', 'sde:cold', ctx], { env });
+  const cold = imageOf(root, 'sde:cold').manifest.layers.map((l: { digest: string }) => l.digest);
+  // Warm for the first RUN only, as a runner that got its record and blob but not its snapshot:
+  // keep that record, and make every layer come from its blob.
+  const keys = join(root, 'cache/keys');
+  for (const k of readdirSync(keys)) {
+    if (!JSON.parse(readFileSync(join(keys, k), 'utf8')).createdBy.includes('mkdir -p /d/e')) rmSync(join(keys, k));
+  }
+  rmSync(join(root, 'snapshots'), { recursive: true, force: true });
+  const r = await ok(['--root', root, 'build', '--progress=json', '-t', 'sde:warm', ctx], { env });
+  expect(buildSteps(r.stderr).cached).toEqual([expect.stringMatching(/^RUN mkdir/)]);
+  const warm = imageOf(root, 'sde:warm').manifest.layers.map((l: { digest: string }) => l.digest);
+  const times = (name: string, path: string) => tarEntries(blob(root, imageOf(root, name).manifest.layers.at(-2).digest)).find((e) => e.path === path)?.data.toString();
+  expect(times('sde:warm', 'times'), 'what the second RUN saw').toEqual(times('sde:cold', 'times'));
+  expect(warm).toEqual(cold);
 });

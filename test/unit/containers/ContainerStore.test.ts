@@ -90,3 +90,27 @@ describe('ContainerStore', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 });
+
+describe('a damaged container record', () => {
+  test.each([
+    ['truncated to 0', ''],
+    ['cut in half', '{"id":"'],
+    ['another container\'s', 'SELF'],
+  ])('%s: left alone and reported; the other containers stay usable', async (_n, text) => {
+    const damage: unknown[] = [];
+    const store = await openStore(root);
+    const watched = new ContainerStore(store, { onDamage: (d) => damage.push(d) });
+    const ok = await watched.create(spec('keep'), tick());
+    const bad = await watched.create(spec('torn'), tick());
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    const file = join(bad.dir, 'container.json');
+    writeFileSync(file, text === 'SELF' ? readFileSync(join(ok.dir, 'container.json')) : text);
+    expect((await watched.list()).map((c) => c.name)).toEqual(['keep']);
+    expect(damage).toMatchObject([{ what: `container ${bad.id.slice(0, 12)}`, fixed: false }]);
+    expect((await watched.create(spec('torn'), tick())).name).toBe('torn');
+    const found: unknown[] = [];
+    expect(await watched.check((d) => found.push(d))).toBe(1);
+    expect(found).toMatchObject([{ action: expect.stringMatching(/remove that directory to drop it/), fixed: false }]);
+    expect(readFileSync(file).length).toBe(text === 'SELF' ? readFileSync(join(ok.dir, 'container.json')).length : text.length);
+  });
+});

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { buildRuntimeSpec, DEFAULT_CAPABILITIES } from '../../../src/executor/runtimeSpec.ts';
+import { buildRuntimeSpec } from '../../../src/executor/runtimeSpec.ts';
+import { currentCapabilities, DEFAULT_CAPABILITIES } from '../../../src/executor/security.ts';
 import type { RunSpec } from '../../../src/executor/types.ts';
 
 const files = { resolvConf: '/etc/resolv.conf', hosts: '/state/hosts', hostname: '/state/hostname' };
@@ -24,6 +25,28 @@ describe('buildRuntimeSpec', () => {
     const caps = buildRuntimeSpec(spec(), files, false).process.capabilities;
     expect(DEFAULT_CAPABILITIES).toHaveLength(14);
     expect(caps).toEqual({ bounding: [...DEFAULT_CAPABILITIES], effective: [...DEFAULT_CAPABILITIES], permitted: [...DEFAULT_CAPABILITIES] });
+  });
+
+  test("Docker's seccomp profile for Docker's capabilities", () => {
+    const l = buildRuntimeSpec(spec(), files, false).linux;
+    expect(l.seccomp).toMatchObject({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1 });
+    expect(l.seccomp!.syscalls.flatMap((r) => r.names)).not.toContain('mount');
+  });
+
+  test('insecure: every current capability in all five sets, no seccomp, nothing hidden, /sys writable, every device', () => {
+    const c = buildRuntimeSpec(spec({ security: 'insecure' }), files, false);
+    const all = currentCapabilities(readFileSync('/proc/self/status', 'utf8'));
+    expect(all.length).toBeGreaterThan(0);
+    expect(c.process.capabilities).toEqual({ bounding: all, effective: all, permitted: all, inheritable: all, ambient: all });
+    expect(c.linux.seccomp).toBeUndefined();
+    expect([c.linux.maskedPaths, c.linux.readonlyPaths]).toEqual([[], []]);
+    expect(c.mounts.find((m) => m.destination === '/sys')!.options).not.toContain('ro');
+    expect(c.linux.resources.devices).toEqual([{ allow: true, type: 'c', access: 'rwm' }, { allow: true, type: 'b', access: 'rwm' }]);
+  });
+
+  test('currentCapabilities reads CapEff by kernel number', () => {
+    expect(currentCapabilities('CapInh:\t0000000000000000\nCapEff:\t00000000a80425fb\n').sort()).toEqual([...DEFAULT_CAPABILITIES].sort());
+    expect(currentCapabilities('CapEff:\t0000000000200000\n')).toEqual(['CAP_SYS_ADMIN']);
   });
 
   test.each([

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { capabilityNumbers, mountCalls } from '../../../src/executor/unshareSetup.ts';
+import { mountCalls } from '../../../src/executor/unshareSetup.ts';
+import { capabilityNumbers } from '../../../src/executor/security.ts';
 import { hostsFile } from '../../../src/executor/containerFiles.ts';
 
 test('hostsFile maps the hostname to loopback', () => {

@@ -123,7 +123,12 @@ describe('DeferredSync', () => {
     mkdirSync(join(root, 'unsynced'), { recursive: true });
     writeFileSync(marker, JSON.stringify({ boot: 'other-boot', owner: '0000000000004242', since: Date.now() - 60_000 }));
 
-    const reopened = await openStore(root);
+    const damage: unknown[] = [];
+    const reopened = await openStore(root, { onDamage: (d) => damage.push(d) });
+    expect(damage).toEqual([
+      { what: `blob ${torn.digest}`, problem: 'torn by an OS crash before it was synced', action: 'removed', fixed: true },
+      { what: 'tag torn:1', problem: `its manifest ${torn.digest} was torn by an OS crash`, action: 'removed', fixed: true },
+    ]);
     expect(await reopened.content.has(torn.digest)).toBe(false);
     expect(await reopened.content.has(good.digest)).toBe(true);
     expect(await reopened.content.has(oldTorn.digest as Digest)).toBe(true);

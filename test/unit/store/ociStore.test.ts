@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { sha256Of } from '../../../src/core/digest.ts';
+import { sha256Of, type Digest } from '../../../src/core/digest.ts';
 import { openStore } from '../../../src/store/openStore.ts';
 import type { LocalStore } from '../../../src/store/types.ts';
 
@@ -17,6 +17,27 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
+});
+
+describe('paths from digests', () => {
+  // A blob the store "already has" must be one whose name was validated: a digest from
+  // JSON that was only cast to the brand must not name a file outside blobs/sha256.
+  test.each([
+    ['has', (d: Digest) => store.content.has(d)],
+    ['size', (d: Digest) => store.content.size(d)],
+    ['readBytes', (d: Digest) => store.content.readBytes(d)],
+    ['delete', (d: Digest) => store.content.delete(d)],
+    ['path', async (d: Digest) => store.content.path(d)],
+  ])('%s refuses a path-like digest, even one naming an existing file', async (_name, op) => {
+    await writeFile(join(root, 'secret'), 'host file');
+    const evil = 'sha256:../../../secret' as Digest;
+    await expect(op(evil)).rejects.toMatchObject({ code: 'BAD_DIGEST' });
+    expect(await readFile(join(root, 'secret'), 'utf8')).toBe('host file');
+  });
+
+  test('open refuses a path-like digest', () => {
+    expect(() => store.content.open('sha256:../../../secret' as Digest)).toThrow(expect.objectContaining({ code: 'BAD_DIGEST' }));
+  });
 });
 
 describe('openStore', () => {
