@@ -1,10 +1,17 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TsbuildError } from '../core/errors.ts';
 import type { CliContext, Command, OptionSpec } from './context.ts';
+import { suggest } from '../parser/suggest.ts';
+
+/** BOOLS are the values a boolean flag takes as --flag=VALUE, as Go's strconv.ParseBool (Docker's flags) reads them. */
+const BOOLS: Readonly<Record<string, boolean>> = { 1: true, t: true, T: true, true: true, TRUE: true, True: true, 0: false, f: false, F: false, false: false, FALSE: false, False: false };
 
 /**
- * parseCommandArgs wraps util.parseArgs so that every usage mistake becomes one
- * clear TsbuildError('USAGE') line instead of a Node stack trace.
+ * parseCommandArgs wraps util.parseArgs so that every usage mistake becomes one clear
+ * TsbuildError('USAGE') line naming the command as it was typed (`image ls: unknown flag
+ * --al (did you mean --all?)`), with a suggestion when a flag is a likely typo, instead of
+ * Node's message or stack trace. A boolean flag also takes `--flag=true` and `--flag=false`,
+ * as in Docker.
  */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
   command: string,
@@ -12,12 +19,34 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   options: T,
   allowPositionals = true,
 ) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
-  } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0]!.replace(/^TypeError \[\w+\]: /, '') : String(e);
-    throw new TsbuildError('USAGE', `${command}: ${msg}`, { hint: `run 'tsbuild ${command} --help'` });
+  const fail = (msg: string) => new TsbuildError('USAGE', `${command}: ${msg}`, { hint: `run 'tsbuild ${command} --help'` });
+  const args = [...argv];
+  const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind === 'positional' && !allowPositionals) throw fail(`unexpected argument "${t.value}"`);
+    if (t.kind !== 'option') continue;
+    const spec = options[t.name];
+    if (spec === undefined) throw fail(unknownFlag(t.rawName, options));
+    if (spec.type === 'boolean' && t.value !== undefined) {
+      const v = BOOLS[t.value];
+      if (v === undefined) throw fail(`flag --${t.name} takes true or false, not "${t.value}"`);
+      args[t.index] = v ? `--${t.name}` : '';
+    } else if (spec.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-') && t.value !== '-'))) {
+      throw fail(`flag ${t.rawName} needs a value${t.value === undefined ? '' : ` (one that starts with "-" is written --${t.name}=${t.value})`}`);
+    }
   }
+  try {
+    return parseArgs({ args: args.filter((a, i) => a !== '' || argv[i] === ''), options, allowPositionals, strict: true });
+  } catch (e) {
+    throw fail(e instanceof Error ? e.message.split('\n')[0]!.replace(/^TypeError \[\w+\]: /, '') : String(e));
+  }
+}
+
+/** unknownFlag says that a flag is not one of options, suggesting the likely one (suggest). */
+export function unknownFlag(raw: string, options: Readonly<Record<string, { readonly type: string; readonly short?: string | undefined }>>): string {
+  const names = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+  const hint = raw.startsWith('--') ? suggest(raw, names.filter((n) => n.startsWith('--'))) : undefined;
+  return `unknown flag ${raw}${hint ? ` (did you mean ${hint}?)` : ''}`;
 }
 
 /** parseKeyValues turns repeated K=V options into a Map (K alone takes the value from env, as docker does). */

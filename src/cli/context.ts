@@ -7,9 +7,16 @@ export interface CliContext {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
+  /** stderr is a terminal whose lines can be redrawn (a size, TERM not dumb) and not CI: --progress=auto shows the spinner. */
   isTTY: boolean;
+  /** stderr gets colours (ui/colors.ts useColor: a terminal, NO_COLOR, FORCE_COLOR); absent: none. */
+  color?: boolean;
   /** Aborted on SIGINT/SIGTERM: long work must stop and clean up. */
   signal: AbortSignal;
+  /** The process's user id (absent: not known, taken for root). */
+  uid?: number;
+  /** The command as typed (`images`, `image ls`), for usage errors; absent: the command's own name. */
+  command?: string;
 }
 
 /** OptionSpec is a command's options, as util.parseArgs takes them. */

@@ -3,9 +3,13 @@ import { join, resolve } from 'node:path';
 import type { CliContext, Command } from './context.ts';
 import { TsbuildError } from '../core/errors.ts';
 import { renderError } from '../ui/renderError.ts';
+import { useColor } from '../ui/colors.ts';
 import { deferExtraCaCerts } from '../sys/tlsTrust.ts';
 import { takeCommandRoot, takeGlobalRoot } from './globalRoot.ts';
 import { leaveAll } from '../store/liveness.ts';
+import { suggest } from '../parser/suggest.ts';
+import { unknownFlag } from './args.ts';
+import { asNeedsRoot } from './needsRoot.ts';
 
 /** Each command is imported only when used, so a cached build loads nothing it does not need. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -55,6 +59,10 @@ const ALIASES: Record<string, string> = {};
 
 const USAGE = `usage: tsbuild [--root DIR] COMMAND [ARGS]
 
+Options:
+  --root DIR   the store (default: $TSBUILD_ROOT; else for root /var/lib/tsbuild,
+               for others $XDG_DATA_HOME/tsbuild, else ~/.local/share/tsbuild)
+
 Commands:
   build      build an image from a Buildfile (also: tsbuild -f Buildfile -t NAME .)
   parse      check a Buildfile and print its instructions
@@ -76,8 +84,14 @@ Commands:
   container  manage containers: run, start, commit, ls, rm, inspect
   image      manage images: history, ls, rm, tag, inspect
   fsck       check the store for damage and repair it
+  help       show a command's help (tsbuild help build)
 
-Run 'tsbuild COMMAND --help' for a command's options.`;
+Examples:
+  tsbuild build -t app:1 .
+  tsbuild run --rm app:1
+  tsbuild images
+
+Run 'tsbuild help COMMAND' (or 'tsbuild COMMAND --help') for a command's options.`;
 
 function defaultRoot(env: Record<string, string | undefined>): string {
   if (env.TSBUILD_ROOT) return env.TSBUILD_ROOT;
@@ -100,21 +114,42 @@ function takeDeferredCaCerts(): void {
   process.env.NODE_EXTRA_CA_CERTS = file;
 }
 
+/** GLOBAL_OPTIONS are the options before the command word. */
+const GLOBAL_OPTIONS = { root: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } } as const;
+
+/**
+ * leadingFlag reads a command line that starts with a flag: one of build's makes it `build`
+ * (`tsbuild -f Buildfile -t app .`); any other is a mistake, reported against the command typed
+ * after it if there is one (`tsbuild --rot x images`), with the likely flag.
+ */
+async function leadingFlag(flag: string, args: string[]): Promise<[string, string[]]> {
+  const build = await COMMANDS.build!();
+  const raw = flag.startsWith('--') ? flag.split('=')[0]! : flag.slice(0, 2);
+  const isBuildFlag = Object.entries(build.options ?? {}).some(([n, o]) => raw === `--${n}` || raw === `-${o.short}`);
+  if (isBuildFlag) return ['build', [flag, ...args]];
+  const typed = args.find((a) => a in COMMANDS || a in ALIASES);
+  const spec = { ...GLOBAL_OPTIONS, ...(typed ? (await COMMANDS[ALIASES[typed] ?? typed]!()).options : build.options) };
+  throw new TsbuildError('USAGE', `${typed ? `${typed}: ` : ''}${unknownFlag(raw, spec)}`, { hint: `run 'tsbuild --help'${typed ? ` or 'tsbuild ${typed} --help'` : ''}` });
+}
+
 async function main(): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   takeDeferredCaCerts();
   const env = { ...process.env };
   const global = takeGlobalRoot(process.argv.slice(2));
   let [name, ...args] = global.rest;
+  // `tsbuild help build` is `tsbuild build --help` (`help container run` too).
+  if (name === 'help' && args.length > 0) [name, args] = [args[0]!, [...args.slice(1), '--help']];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE + '\n');
     return name === undefined ? 1 : 0;
   }
   if (name === '--version') { process.stdout.write('tsbuild 0.1.0\n'); return 0; }
   // `tsbuild -f Buildfile .` is `tsbuild build -f Buildfile .`
-  if (name.startsWith('-') || !(name in COMMANDS || name in ALIASES)) {
-    if (name.startsWith('-') && 'build' in COMMANDS) { args = [name, ...args]; name = 'build'; }
-    else throw new TsbuildError('USAGE', `unknown command "${name}"`, { hint: "run 'tsbuild --help'" });
+  if (name.startsWith('-')) [name, args] = await leadingFlag(name, args);
+  if (!(name in COMMANDS || name in ALIASES)) {
+    const hint = suggest(name, [...Object.keys(COMMANDS), ...Object.keys(ALIASES)]);
+    throw new TsbuildError('USAGE', `unknown command "${name}"${hint ? ` (did you mean ${hint}?)` : ''}`, { hint: "run 'tsbuild --help'" });
   }
   const cmd = await COMMANDS[ALIASES[name] ?? name]!();
   // --root is global before the command word, or among the command's own leading options.
@@ -127,11 +162,15 @@ async function main(): Promise<number> {
     stderr: process.stderr,
     stdin: process.stdin,
     // A terminal with no size (a pty nobody set up, e.g. `script` run without a terminal)
-    // gets plain lines: ora divides by its width of 0 and would clear lines forever.
-    isTTY: Boolean(process.stderr.isTTY) && !env.CI && (process.stderr.columns ?? 0) > 0,
+    // gets plain lines: ora divides by its width of 0 and would clear lines forever; so
+    // does one that cannot move its cursor (TERM=dumb).
+    isTTY: Boolean(process.stderr.isTTY) && !env.CI && (process.stderr.columns ?? 0) > 0 && env.TERM !== 'dumb',
+    color: useColor(env, Boolean(process.stderr.isTTY)),
     signal: interrupt.signal,
+    command: name,
+    uid: process.getuid?.() ?? 0,
   };
-  return cmd(own.rest, ctx);
+  return cmd(own.rest, ctx).catch((e: unknown) => { throw asNeedsRoot(e, ctx); });
 }
 
 // The liveness sockets this process listened on (store/liveness.ts): process.exit leaves them.
@@ -149,7 +188,7 @@ main().then(
       process.exitCode = interruptedWith;
       return;
     }
-    process.stderr.write(renderError(err, { debug: Boolean(process.env.TSBUILD_DEBUG) }) + '\n');
+    process.stderr.write(renderError(err, { debug: Boolean(process.env.TSBUILD_DEBUG), color: useColor(process.env, Boolean(process.stderr.isTTY)) }) + '\n');
     process.exitCode = err instanceof TsbuildError ? err.exitCode : 1;
   },
 );

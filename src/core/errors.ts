@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'REGISTRY'
   | 'REGISTRY_UNAUTHORIZED'
   | 'USAGE'
+  | 'NEEDS_ROOT'
   | 'NOT_ALLOWED'
   | 'IO'
   | 'INTERRUPTED'

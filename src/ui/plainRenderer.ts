@@ -1,5 +1,7 @@
 import type { BuildEvent, EventSink, StepRef } from '../events/types.ts';
 import { escapeText } from './escapeText.ts';
+import { palette, type Palette } from './colors.ts';
+import { StepOutput } from './stepOutput.ts';
 
 /** label renders a step as `[3/7] COPY a /b` (with the stage name when there are several), escaped (escapeText). */
 export function stepLabel(s: StepRef): string {
@@ -15,18 +17,21 @@ export function seconds(ms: number): string {
 /**
  * PlainRenderer writes one timestamped line per event (time since the build
  * started), for CI logs and --progress=plain: no control characters, output
- * lines prefixed with their step so interleaved stages stay readable. Step
- * texts and messages are escaped (escapeText); output lines lose their
- * terminal controls (stripControl).
+ * lines prefixed with their step so interleaved stages stay readable, each as a
+ * terminal would show it (StepOutput: `\r\n` endings, `\r` redraws, colours
+ * dropped), the last unfinished one when its step ends. Step texts and messages
+ * are escaped (escapeText). With colour, CACHED is dim and ERROR red.
  */
 export class PlainRenderer implements EventSink {
   readonly #out: NodeJS.WritableStream;
+  readonly #c: Palette;
   #start = Date.now();
-  readonly #partial = new Map<string, string>();
+  readonly #output = new Map<string, StepOutput>();
   readonly #started = new Set<string>();
 
-  constructor(out: NodeJS.WritableStream) {
+  constructor(out: NodeJS.WritableStream, opts: { color?: boolean } = {}) {
     this.#out = out;
+    this.#c = palette(opts.color ?? false);
   }
 
   emit(e: BuildEvent): void {
@@ -35,31 +40,37 @@ export class PlainRenderer implements EventSink {
     switch (e.type) {
       case 'build.start': this.#start = e.at; break;
       case 'step.start': this.#started.add(e.step.id); line(stepLabel(e.step)); break;
-      case 'step.cached': line(`${stepLabel(e.step)}  CACHED`); break;
+      case 'step.cached': line(`${stepLabel(e.step)}  ${this.#c.dim('CACHED')}`); break;
       // A config-only step (ENV, CMD, …) never starts: one line, no timing.
-      case 'step.done': line(this.#started.has(e.step.id) ? `${stepLabel(e.step)}  done ${seconds(e.ms)}` : stepLabel(e.step)); break;
-      case 'step.failed': line(`${stepLabel(e.step)}  ERROR: ${escapeText(e.message)}`); break;
-      case 'step.log': this.#log(e.step, e.text, line); break;
+      case 'step.done':
+        this.#end(e.step, line);
+        line(this.#started.has(e.step.id) ? `${stepLabel(e.step)}  done ${seconds(e.ms)}` : stepLabel(e.step));
+        break;
+      case 'step.failed':
+        this.#end(e.step, line);
+        line(`${stepLabel(e.step)}  ${this.#c.bad('ERROR:')} ${escapeText(e.message)}`);
+        break;
+      case 'step.log': {
+        let o = this.#output.get(e.step.id);
+        if (!o) this.#output.set(e.step.id, (o = new StepOutput()));
+        this.#print(e.step, o.write(e.stream, e.text), line);
+        break;
+      }
       case 'build.done': line(`done ${seconds(e.ms)}: ${e.imageId}${e.tags.length ? ` (${e.tags.join(', ')})` : ''}`); break;
-      case 'warning': line(`WARNING: ${escapeText(e.message)}`); break;
+      case 'warning': line(`${this.#c.warn('WARNING:')} ${escapeText(e.message)}`); break;
       case 'info': line(escapeText(e.message)); break;
     }
   }
 
-  #log(step: StepRef, text: string, line: (s: string) => void): void {
-    const buf = (this.#partial.get(step.id) ?? '') + text;
-    const parts = buf.split('\n');
-    this.#partial.set(step.id, parts.pop() ?? '');
-    const prefix = `[${step.stage ? `${step.stage} ` : ''}${step.index}/${step.total}]`;
-    for (const p of parts) line(`${prefix} | ${stripControl(p)}`);
+  #end(step: StepRef, line: (s: string) => void): void {
+    const o = this.#output.get(step.id);
+    if (!o) return;
+    this.#output.delete(step.id);
+    this.#print(step, o.end().map((l) => l.text), line);
   }
-}
 
-/** stripControl removes terminal control sequences and carriage-return redraws from a log line (C1 controls too: U+009B is a CSI). */
-export function stripControl(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  const noAnsi = s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '');
-  const lastCr = noAnsi.lastIndexOf('\r');
-  // eslint-disable-next-line no-control-regex
-  return (lastCr >= 0 ? noAnsi.slice(lastCr + 1) : noAnsi).replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+  #print(step: StepRef, lines: string[], line: (s: string) => void): void {
+    const prefix = `[${step.stage ? `${step.stage} ` : ''}${step.index}/${step.total}]`;
+    for (const l of lines) line(`${prefix} | ${l}`);
+  }
 }

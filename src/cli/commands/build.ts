@@ -6,9 +6,11 @@ import { decodeBuildfile } from '../../parser/decodeBuildfile.ts';
 import { parseCommandArgs, parseKeyValues, withOptions } from '../args.ts';
 import { parseSecrets } from '../secrets.ts';
 import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
-import { createRenderer, type ProgressMode } from '../../ui/createRenderer.ts';
+import { createRenderer, PROGRESS_MODES, type ProgressMode } from '../../ui/createRenderer.ts';
 import { openBuilder } from '../wire.ts';
 import { parseCacheSpec, parseOutputSpec } from '../buildOutputs.ts';
+import { normalizeTag } from '../../store/refs.ts';
+import { requireRoot } from '../needsRoot.ts';
 import { ENTITLEMENTS, type Entitlement } from '../../solver/entitlements.ts';
 
 const HELP = `usage: tsbuild build [OPTIONS] [CONTEXT]
@@ -20,12 +22,13 @@ Options:
   -t, --tag NAME[:TAG]     name the image (repeatable)
       --build-arg K[=V]    set a build-time variable (repeatable)
       --secret id=ID,src=FILE|env=NAME  expose a secret to RUN --mount=type=secret (repeatable)
-      --target STAGE       build up to this stage
-      --no-cache           do not use cached steps
+      --target STAGE       build up to this stage (default: the last one)
+      --no-cache[=BOOL]    do not use cached steps (default: false)
       --network MODE       host (default) or none for RUN steps
       --allow ENTITLEMENT  grant security.insecure (RUN --security=insecure: every capability,
                            no seccomp) or network.host (repeatable, or comma-separated)
-      --progress MODE      auto, plain, tty, json or quiet
+      --progress MODE      auto (default: tty on a terminal, else plain), plain, tty,
+                           json (rawjson) or quiet; see docs/PROGRESS.md
       --iidfile FILE       write the image id to FILE
       --jobs N             steps run at once across stages (default: number of CPUs)
       --runtime NAME       auto (default), runc or unshare
@@ -34,7 +37,12 @@ Options:
       --cache-to SPEC      export the build cache: type=registry,ref=REG/NAME:TAG[,mode=min|max]
                            or type=local,dest=DIR
       --cache-from SPEC    use a build cache: type=registry,ref=… or type=local,src=DIR (repeatable)
-      --insecure-registry HOST   speak plain HTTP to HOST (localhost/127.0.0.1 always are)`;
+      --insecure-registry HOST   speak plain HTTP to HOST (localhost/127.0.0.1 always are)
+
+Examples:
+  tsbuild build -t app:1 .
+  tsbuild build -f docker/Dockerfile --build-arg VERSION=2 --target test --progress=plain .
+  tsbuild -t localhost:5000/team/app:1 --push .`;
 
 const BUILD_OPTIONS = {
   file: { type: 'string', short: 'f' },
@@ -59,7 +67,7 @@ const BUILD_OPTIONS = {
 
 /** buildCommand is `tsbuild build` (also `tsbuild -f … .`). */
 export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('build', argv, BUILD_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'build', argv, BUILD_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 1) throw new TsbuildError('USAGE', `build: expected one CONTEXT, got ${positionals.length}`);
   const contextDir = resolve(positionals[0] ?? '.');
@@ -73,17 +81,19 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
   if (network !== 'host' && network !== 'none' && network !== 'default') throw new TsbuildError('USAGE', `build: --network must be host or none, not "${network}"`);
   const entitlements = parseAllow(values.allow ?? []);
   const progress = (values.progress ?? 'auto') as ProgressMode;
-  if (!['auto', 'plain', 'tty', 'json', 'quiet'].includes(progress)) throw new TsbuildError('USAGE', `build: --progress must be auto, plain, tty, json or quiet`);
+  if (!PROGRESS_MODES.includes(progress)) throw new TsbuildError('USAGE', `build: --progress must be auto, plain, tty, json (or rawjson) or quiet`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new TsbuildError('USAGE', `build: --jobs must be a positive integer`);
   const cacheTo = (values['cache-to'] ?? []).map((v) => parseCacheSpec('--cache-to', v));
   const cacheFrom = (values['cache-from'] ?? []).map((v) => parseCacheSpec('--cache-from', v));
   const outputs = (values.output ?? []).map(parseOutputSpec);
   const tags = values.tag ?? [];
+  for (const t of tags) checkTag(t); // a bad name fails before any step runs
   if (values.push && tags.length === 0) throw new TsbuildError('USAGE', 'build: --push needs at least one -t REGISTRY/NAME[:TAG]');
   const insecure = values['insecure-registry'] ?? [];
   const sde = parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
-  const renderer = await createRenderer(progress, ctx.stderr, ctx.isTTY);
+  requireRoot(ctx, 'build');
+  const renderer = await createRenderer(progress, ctx.stderr, { redraw: ctx.isTTY, color: ctx.color ?? false });
   const builder = await openBuilder(ctx, { events: renderer, runtime: values.runtime ?? 'auto' });
   try {
     const extras = cacheTo.length || cacheFrom.length || outputs.length || values.push ? await import('../buildExtras.ts') : undefined;
@@ -120,6 +130,15 @@ export const buildCommand: Command = withOptions(BUILD_OPTIONS, async (argv, ctx
     await builder.close();
   }
 });
+
+function checkTag(tag: string): void {
+  try {
+    normalizeTag(tag);
+  } catch (e) {
+    if (e instanceof TsbuildError) throw new TsbuildError(e.code, `build: -t ${tag}: ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}) });
+    throw e;
+  }
+}
 
 /** parseAllow reads --allow values (each may list several, comma-separated); an unknown entitlement is a usage error. */
 function parseAllow(values: readonly string[]): Set<Entitlement> {

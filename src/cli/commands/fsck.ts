@@ -45,7 +45,7 @@ const FSCK_OPTIONS = {
 
 /** fsckCommand is `tsbuild fsck`: checkStore with a line per problem and a summary on stdout. */
 export const fsckCommand: Command = withOptions(FSCK_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('fsck', argv, FSCK_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'fsck', argv, FSCK_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 0) throw new TsbuildError('USAGE', `fsck: takes no arguments, got "${positionals[0]}"`, { hint: "run 'tsbuild fsck --help'" });
   const repair = !values['dry-run'];

@@ -16,7 +16,12 @@ Options:
       --no-trunc       do not truncate output (full ids, whole CREATED BY)
   -q, --quiet          only show image ids
       --format FORMAT  Go-template subset, e.g. '{{.ID}} {{.CreatedBy}} {{.Size}} {{.Comment}}'
-                       fields: ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment`;
+                       fields: ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment
+                       (default: a table of IMAGE, CREATED, CREATED BY, SIZE, COMMENT)
+
+Examples:
+  tsbuild history app:1
+  tsbuild history --no-trunc --format '{{.CreatedBy}}' app:1`;
 
 const HEADERS = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
 const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.CreatedSince}}\\t{{.CreatedBy}}\\t{{.Size}}\\t{{.Comment}}';
@@ -31,7 +36,7 @@ const HISTORY_OPTIONS = {
 
 /** historyCommand is `tsbuild history IMAGE` with Docker's columns and truncation. */
 export const historyCommand: Command = withOptions(HISTORY_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('history', argv, HISTORY_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'history', argv, HISTORY_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `history: requires exactly 1 argument (IMAGE), got ${positionals.length}`, { hint: "run 'tsbuild history --help'" });
   const template = parseTemplate(values.format ?? DEFAULT_FORMAT, HEADERS);

@@ -5,6 +5,7 @@ import { openStore } from '../../store/openStore.ts';
 import { imageSize, listImages } from '../../containers/imageViews.ts';
 import { humanSize, shortId, since } from '../../containers/format/humanize.ts';
 import { parseTemplate } from '../../containers/format/template.ts';
+import { suggest } from '../../parser/suggest.ts';
 
 const HELP = `usage: tsbuild images [OPTIONS] [REPOSITORY[:TAG]]
        tsbuild image ls [OPTIONS] [REPOSITORY[:TAG]]
@@ -15,7 +16,13 @@ Options:
   -q, --quiet          only show image ids
       --no-trunc       show full image ids
       --format FORMAT  Go-template subset, e.g. 'table {{.Repository}}\\t{{.ID}}' or '{{json .}}'
-                       fields: Repository, Tag, ID, CreatedSince, CreatedAt, Size, Digest`;
+                       fields: Repository, Tag, ID, CreatedSince, CreatedAt, Size, Digest
+                       (default: a table of REPOSITORY, TAG, IMAGE ID, CREATED, SIZE)
+
+Examples:
+  tsbuild images
+  tsbuild images app
+  tsbuild images -q`;
 
 const HEADERS = { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Digest: 'DIGEST' };
 const DEFAULT_FORMAT = 'table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}';
@@ -30,7 +37,7 @@ const IMAGES_OPTIONS = {
 
 /** imagesCommand is `tsbuild images` / `tsbuild image ls`: one row per name (untagged images as `<none>`), newest image first. */
 export const imagesCommand: Command = withOptions(IMAGES_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('images', argv, IMAGES_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'images', argv, IMAGES_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 1) throw new TsbuildError('USAGE', `images: expected at most one REPOSITORY[:TAG], got ${positionals.length}`);
   const template = parseTemplate(values.format ?? DEFAULT_FORMAT, HEADERS);
@@ -58,33 +65,64 @@ export const imagesCommand: Command = withOptions(IMAGES_OPTIONS, async (argv, c
   return 0;
 });
 
-/** Subcommands maps a group's subcommand names to lazily loaded commands. */
-export type Subcommands = Record<string, () => Promise<Command>>;
+/** Subcommand is one command of a group: how to load it, one line saying what it does, its other names. */
+export interface Subcommand {
+  readonly load: () => Promise<Command>;
+  readonly summary: string;
+  readonly aliases?: readonly string[];
+}
+
+/** GroupHelp is a group's help beyond its list of commands: what it manages, and examples. */
+export interface GroupHelp {
+  readonly summary: string;
+  readonly examples: readonly string[];
+}
 
 /**
- * groupCommand dispatches `tsbuild GROUP SUB ARGS…` (`image ls`, `container rm`)
- * to the subcommand, as Docker's management commands do.
+ * groupCommand dispatches `tsbuild GROUP SUB ARGS…` (`image ls`, `container rm`) to the
+ * subcommand, as Docker's management commands do; alone, or with --help, it lists its commands
+ * with what each does. A subcommand sees itself named as typed (`image ls`) in its usage errors.
  */
-export function groupCommand(group: string, subs: Subcommands, summary: string): Command {
+export function groupCommand(group: string, help: GroupHelp, subs: Readonly<Record<string, Subcommand>>): Command {
+  const loaders: Record<string, () => Promise<Command>> = {};
+  for (const [name, sub] of Object.entries(subs)) for (const n of [name, ...(sub.aliases ?? [])]) loaders[n] = sub.load;
   const run = async (argv: string[], ctx: CliContext) => {
-    const [sub, ...rest] = argv;
+    let [sub, ...rest] = argv;
+    // `tsbuild container help run` is `tsbuild container run --help`.
+    if (sub === 'help' && rest.length > 0) [sub, rest] = [rest[0], [...rest.slice(1), '--help']];
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      ctx.stdout.write(`usage: tsbuild ${group} COMMAND\n\n${summary}\n\nCommands:\n${Object.keys(subs).map((s) => `  ${s}`).join('\n')}\n`);
-      return sub === undefined ? 1 : 0;
+      ctx.stdout.write(groupHelp(group, help, subs) + '\n');
+      return 0;
     }
-    const load = subs[sub];
-    if (!load) throw new TsbuildError('USAGE', `unknown command "${group} ${sub}"`, { hint: `run 'tsbuild ${group} --help'` });
-    return (await load())(rest, ctx);
+    const load = loaders[sub];
+    if (!load) {
+      const like = sub.startsWith('-') ? undefined : suggest(sub, Object.keys(loaders));
+      throw new TsbuildError('USAGE', `unknown command "${group} ${sub}"${like ? ` (did you mean ${group} ${like}?)` : ''}`, { hint: `run 'tsbuild ${group} --help'` });
+    }
+    return (await load())(rest, { ...ctx, command: `${group} ${sub}` });
   };
-  return Object.assign(run, { options: { help: { type: 'boolean', short: 'h' } } as const, subcommands: subs });
+  return Object.assign(run, { options: { help: { type: 'boolean', short: 'h' } } as const, subcommands: loaders });
+}
+
+function groupHelp(group: string, help: GroupHelp, subs: Readonly<Record<string, Subcommand>>): string {
+  const names = Object.entries(subs).map(([n, s]) => [n, ...(s.aliases ?? [])].join(', '));
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  const lines = Object.values(subs).map((s, i) => `  ${names[i]!.padEnd(width)}${s.summary}`);
+  return [
+    `usage: tsbuild ${group} COMMAND`, '', help.summary, '', 'Commands:', ...lines, '',
+    'Examples:', ...help.examples.map((e) => `  ${e}`), '',
+    `Run 'tsbuild ${group} COMMAND --help' for a command's options.`,
+  ].join('\n');
 }
 
 /** imageCommand is `tsbuild image SUB`: history, ls, rm, tag, inspect. */
 export const imageCommand: Command = groupCommand('image', {
-  history: async () => (await import('./history.ts')).historyCommand,
-  ls: async () => imagesCommand,
-  list: async () => imagesCommand,
-  rm: async () => (await import('./rmi.ts')).rmiCommand,
-  tag: async () => (await import('./tag.ts')).tagCommand,
-  inspect: async () => (await import('./inspect.ts')).imageInspectCommand,
-}, 'Manage images.');
+  summary: 'Manage images.',
+  examples: ['tsbuild image ls', 'tsbuild image history app:1', 'tsbuild image rm app:1'],
+}, {
+  ls: { load: async () => imagesCommand, summary: 'list images', aliases: ['list'] },
+  history: { load: async () => (await import('./history.ts')).historyCommand, summary: 'show the history of an image' },
+  inspect: { load: async () => (await import('./inspect.ts')).imageInspectCommand, summary: 'print details of images as JSON' },
+  rm: { load: async () => (await import('./rmi.ts')).rmiCommand, summary: 'remove images' },
+  tag: { load: async () => (await import('./tag.ts')).tagCommand, summary: 'give an image another name' },
+});

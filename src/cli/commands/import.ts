@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Command } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs, withOptions } from '../args.ts';
+import { requireRoot } from '../needsRoot.ts';
 import { parseSourceDateEpoch } from '../sourceDateEpoch.ts';
 
 const HELP = `usage: tsbuild import [OPTIONS] ROOTFS.tar[.gz]|- [NAME[:TAG]]
@@ -12,7 +13,13 @@ Prints the image id.
 
 Options:
   --platform linux/ARCH   architecture recorded in the config (default: this host's)
-  -h, --help              show this help`;
+  -h, --help              show this help
+
+Without NAME[:TAG] the image is untagged (usable by its id).
+
+Examples:
+  tsbuild import rootfs.tar debian:bookworm
+  mmdebstrap --variant=minbase bookworm - | tsbuild import - debian:bookworm`;
 
 const IMPORT_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -21,7 +28,7 @@ const IMPORT_OPTIONS = {
 
 /** importCommand is `tsbuild import ROOTFS NAME[:TAG]`: a tarball becomes a tagged one-layer image. */
 export const importCommand: Command = withOptions(IMPORT_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('import', argv, IMPORT_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'import', argv, IMPORT_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length < 1 || positionals.length > 2) {
     throw new TsbuildError('USAGE', `import: requires 1 or 2 arguments (ROOTFS.tar and NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild import --help'" });
@@ -32,6 +39,7 @@ export const importCommand: Command = withOptions(IMPORT_OPTIONS, async (argv, c
     import('../../snapshot/mounts.ts'),
   ]);
   if (tag !== undefined) normalizeTag(tag); // a bad name fails before any work
+  requireRoot(ctx, 'import');
   const architecture = platformArch(values.platform);
   const epoch = parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
   const input = source === '-' ? ctx.stdin : await openSource(source);

@@ -21,7 +21,12 @@ Print low-level information on containers and images as a JSON array
 
 Options:
   -f, --format FORMAT  Go-template subset per object, e.g. '{{.State.Status}}' or '{{json .Config}}'
-      --type TYPE      container or image`;
+      --type TYPE      container or image (default: either)
+
+Examples:
+  tsbuild inspect app:1
+  tsbuild inspect -f '{{.State.Status}}' box
+  tsbuild image inspect -f '{{json .Config.Env}}' app:1`;
 
 const INSPECT_OPTIONS = {
   format: { type: 'string', short: 'f' },
@@ -37,7 +42,7 @@ export const imageInspectCommand: Command = withOptions(INSPECT_OPTIONS, (argv, 
 export const containerInspectCommand: Command = withOptions(INSPECT_OPTIONS, (argv, ctx) => inspect(argv, ctx, 'container'));
 
 const inspect = async (argv: string[], ctx: Parameters<Command>[1], fixed: Kind | undefined): Promise<number> => {
-  const { values, positionals } = parseCommandArgs('inspect', argv, INSPECT_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'inspect', argv, INSPECT_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length === 0) throw new TsbuildError('USAGE', 'inspect: requires at least 1 argument', { hint: "run 'tsbuild inspect --help'" });
   const type = fixed ?? values.type;

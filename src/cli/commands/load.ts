@@ -1,8 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Command } from '../context.ts';
-import { withOptions } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandLine } from './login.ts';
 
 const HELP = `usage: tsbuild load [OPTIONS]
 
@@ -10,7 +9,11 @@ Load images from a docker-archive or OCI archive (tar or tar.gz), from standard 
 
 Options:
   -i, --input FILE   read FILE instead of standard input
-  -q, --quiet        print nothing but errors`;
+  -q, --quiet        print nothing but errors
+
+Examples:
+  tsbuild load -i app.tar
+  docker save busybox | tsbuild load`;
 
 const LOAD_OPTIONS = {
   input: { type: 'string', short: 'i' },
@@ -20,7 +23,7 @@ const LOAD_OPTIONS = {
 
 /** loadCommand is `tsbuild load [-i FILE]`: every blob is verified; tags are set only if the whole archive loads. */
 export const loadCommand: Command = withOptions(LOAD_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('load', argv, LOAD_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'load', argv, LOAD_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 0) throw new TsbuildError('USAGE', `load: takes no arguments (use -i FILE), got ${positionals.length}`);
   if (!values.input && ctx.stdin.isTTY) throw new TsbuildError('USAGE', 'load: standard input is a terminal', { hint: 'use -i FILE or redirect an archive into it' });

@@ -1,8 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliContext, Command } from '../context.ts';
-import { withOptions } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
 
 const HELP = `usage: tsbuild login [OPTIONS] [SERVER]
@@ -14,21 +13,21 @@ Options:
   -u, --username USER     user name
   -p, --password PASS     password (visible to other users: prefer --password-stdin)
       --password-stdin    read the password from standard input
-      --insecure-registry HOST   speak plain HTTP to HOST (localhost/127.0.0.1 always are)`;
+      --insecure-registry HOST   speak plain HTTP to HOST (localhost/127.0.0.1 always are)
+
+Both a user name and a password are needed; nothing is asked for on the terminal.
+
+Examples:
+  tsbuild login -u jane --password-stdin ghcr.io < token.txt
+  echo "$TOKEN" | tsbuild login -u jane --password-stdin localhost:5000`;
 
 const LOGOUT_HELP = `usage: tsbuild logout [SERVER]
 
-Remove the stored credentials for SERVER (default docker.io) from tsbuild's auth file.`;
+Remove the stored credentials for SERVER (default docker.io) from tsbuild's auth file.
 
-/** parseCommandLine is util.parseArgs with usage mistakes as one USAGE line. */
-export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0]!.replace(/^TypeError \[\w+\]: /, '') : String(e);
-    throw new TsbuildError('USAGE', `${command}: ${msg}`, { hint: `run 'tsbuild ${command} --help'` });
-  }
-}
+Examples:
+  tsbuild logout
+  tsbuild logout ghcr.io`;
 
 /** tsbuildAuthFile is where login writes: $TSBUILD_AUTH_FILE, else $XDG_CONFIG_HOME/tsbuild/auth.json (~/.config). */
 export function tsbuildAuthFile(env: CliContext['env']): string {
@@ -69,7 +68,7 @@ const LOGIN_OPTIONS = {
 
 /** loginCommand is `tsbuild login [-u USER] [-p PASS | --password-stdin] [SERVER]`. */
 export const loginCommand: Command = withOptions(LOGIN_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('login', argv, LOGIN_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'login', argv, LOGIN_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 1) throw new TsbuildError('USAGE', `login: expected at most one SERVER, got ${positionals.length}`);
   if (values.password !== undefined && values['password-stdin']) throw new TsbuildError('USAGE', 'login: --password and --password-stdin are exclusive');
@@ -98,7 +97,7 @@ const LOGOUT_OPTIONS = { help: { type: 'boolean', short: 'h' } } as const;
 
 /** logoutCommand is `tsbuild logout [SERVER]`: forgets tsbuild's stored credentials for SERVER. */
 export const logoutCommand: Command = withOptions(LOGOUT_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('logout', argv, LOGOUT_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'logout', argv, LOGOUT_OPTIONS);
   if (values.help) { ctx.stdout.write(LOGOUT_HELP + '\n'); return 0; }
   const { normalizeAuthKey, removeDockerConfigAuth } = await import('../../registry/credentials.ts');
   const registry = normalizeAuthKey(positionals[0] ?? 'docker.io');

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import type { CliContext, Command } from '../context.ts';
-import { withOptions } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { TsbuildError, isErrno } from '../../core/errors.ts';
 import { formatLocation } from '../../core/range.ts';
 import { decodeBuildfile } from '../../parser/decodeBuildfile.ts';
@@ -17,7 +16,13 @@ Options:
   -f, --file FILE  the Buildfile (default: ./Buildfile, else ./Dockerfile; - reads stdin)
       --dump       print the syntax tree in the BuildKit parser's test format
                    (syntax only: instruction-level checks such as flags are skipped)
-      --json       print the parsed instructions, directives and warnings as JSON`;
+      --json       print the parsed instructions, directives and warnings as JSON
+                   (default: one line per instruction)
+
+Examples:
+  tsbuild parse
+  tsbuild parse -f docker/Dockerfile --json
+  tsbuild parse -f - < Buildfile`;
 
 const STDIN_NAME = '<stdin>';
 
@@ -26,19 +31,8 @@ const PARSE_OPTIONS = { file: { type: 'string', short: 'f' }, dump: { type: 'boo
 /** ParseOptions are the parse command's options after argv parsing. */
 interface ParseOptions { file: string | undefined; dump: boolean; json: boolean; help: boolean }
 
-function options(argv: string[]): ParseOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: PARSE_OPTIONS,
-    });
-  } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-    throw new TsbuildError('USAGE', `parse: ${msg}`);
-  }
+function options(argv: string[], command: string): ParseOptions {
+  const parsed = parseCommandArgs(command, argv, PARSE_OPTIONS, false);
   const v = parsed.values;
   if (v.dump && v.json) throw new TsbuildError('USAGE', 'parse: --dump and --json cannot be used together');
   return { file: v.file, dump: v.dump ?? false, json: v.json ?? false, help: v.help ?? false };
@@ -80,7 +74,7 @@ function plural(n: number, word: string): string {
  * prints as one line and exits 1.
  */
 export const parseCommand: Command = withOptions(PARSE_OPTIONS, async (argv, ctx) => {
-  const opts = options(argv);
+  const opts = options(argv, ctx.command ?? 'parse');
   if (opts.help) { ctx.stdout.write(USAGE + '\n'); return 0; }
   const { name, text } = await readBuildfile(opts.file, ctx);
   const parser = await import('../../parser/index.ts');

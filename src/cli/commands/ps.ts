@@ -19,7 +19,13 @@ Options:
   -q, --quiet          only show container ids
       --no-trunc       do not truncate ids and commands
       --format FORMAT  Go-template subset, e.g. '{{.Names}} {{.Status}}' or '{{json .}}'
-                       fields: ID, Image, Command, CreatedAt, RunningFor, Ports, State, Status, Names`;
+                       fields: ID, Image, Command, CreatedAt, RunningFor, Ports, State, Status, Names
+                       (default: a table of CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES)
+
+Examples:
+  tsbuild ps
+  tsbuild ps -a
+  tsbuild ps -a --format '{{.Names}} {{.Status}}'`;
 
 const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}';
 
@@ -33,7 +39,7 @@ const PS_OPTIONS = {
 
 /** psCommand is `tsbuild ps` / `tsbuild container ls`. */
 export const psCommand: Command = withOptions(PS_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('ps', argv, PS_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'ps', argv, PS_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 0) throw new TsbuildError('USAGE', `ps: accepts no arguments, got "${positionals[0]}"`);
   const template = parseTemplate(values.format ?? DEFAULT_FORMAT, PS_HEADERS);
@@ -52,12 +58,13 @@ export const psCommand: Command = withOptions(PS_OPTIONS, async (argv, ctx) => {
 
 /** containerCommand is `tsbuild container SUB`: run, start, commit, ls, rm, inspect. */
 export const containerCommand: Command = groupCommand('container', {
-  run: async () => (await import('./run.ts')).runCommand,
-  start: async () => (await import('./run.ts')).startCommand,
-  commit: async () => (await import('./commit.ts')).commitCommand,
-  ls: async () => psCommand,
-  list: async () => psCommand,
-  ps: async () => psCommand,
-  rm: async () => (await import('./rm.ts')).rmCommand,
-  inspect: async () => (await import('./inspect.ts')).containerInspectCommand,
-}, 'Manage containers.');
+  summary: 'Manage containers.',
+  examples: ['tsbuild container run --name box busybox echo hello', 'tsbuild container ls -a', 'tsbuild container rm box'],
+}, {
+  run: { load: async () => (await import('./run.ts')).runCommand, summary: 'run a command in a new container from an image' },
+  start: { load: async () => (await import('./run.ts')).startCommand, summary: 'start a stopped container again' },
+  commit: { load: async () => (await import('./commit.ts')).commitCommand, summary: "make an image from a container's changes" },
+  ls: { load: async () => psCommand, summary: 'list containers', aliases: ['list', 'ps'] },
+  inspect: { load: async () => (await import('./inspect.ts')).containerInspectCommand, summary: 'print details of containers as JSON' },
+  rm: { load: async () => (await import('./rm.ts')).rmCommand, summary: 'remove containers' },
+});

@@ -1,7 +1,7 @@
 import type { Command } from '../context.ts';
-import { withOptions } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { openClient, parseCommandLine } from './login.ts';
+import { openClient } from './login.ts';
 
 const HELP = `usage: tsbuild pull [OPTIONS] NAME[:TAG|@DIGEST]
 
@@ -10,7 +10,13 @@ Download an image from a registry into the store and tag it NAME[:TAG].
 Options:
       --platform OS/ARCH[/VARIANT]  platform to pick from a multi-platform image (default linux/amd64)
       --insecure-registry HOST      speak plain HTTP to HOST (localhost/127.0.0.1 always are)
-  -q, --quiet                       print only the image name`;
+  -q, --quiet                       print only the image name
+
+A name without a registry is on docker.io; without a tag, :latest.
+
+Examples:
+  tsbuild pull debian:bookworm
+  tsbuild pull localhost:5000/team/app:1`;
 
 const PULL_OPTIONS = {
   platform: { type: 'string' },
@@ -21,7 +27,7 @@ const PULL_OPTIONS = {
 
 /** pullCommand is `tsbuild pull NAME`: only missing blobs are downloaded; the manifest keeps the registry's digest. */
 export const pullCommand: Command = withOptions(PULL_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('pull', argv, PULL_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'pull', argv, PULL_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `pull: requires exactly 1 argument (NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild pull --help'" });
   const [{ parseRegistryRef, refString }, { pullImage }, { openStore }, { tagImage }, { cleanupAfterDeaths }] = await Promise.all([

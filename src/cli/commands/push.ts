@@ -1,7 +1,7 @@
 import type { Command } from '../context.ts';
-import { withOptions } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { openClient, parseCommandLine } from './login.ts';
+import { openClient } from './login.ts';
 
 const HELP = `usage: tsbuild push [OPTIONS] NAME[:TAG]
 
@@ -13,7 +13,12 @@ Options:
       --compression KIND        gzip (default) or zstd (an OCI manifest; needs the zstd tool)
       --insecure-registry HOST  speak plain HTTP to HOST (localhost/127.0.0.1 always are)
       --chunk-size BYTES        upload blobs larger than this in chunks of this size
-  -q, --quiet                   print only the pushed digest`;
+  -q, --quiet                   print only the pushed digest
+                                (default chunk size: none, each blob in one request)
+
+Examples:
+  tsbuild push localhost:5000/team/app:1
+  tsbuild push --compression zstd ghcr.io/jane/app:1`;
 
 const PUSH_OPTIONS = {
   'insecure-registry': { type: 'string', multiple: true },
@@ -25,7 +30,7 @@ const PUSH_OPTIONS = {
 
 /** pushCommand is `tsbuild push NAME[:TAG]`. */
 export const pushCommand: Command = withOptions(PUSH_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('push', argv, PUSH_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'push', argv, PUSH_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `push: requires exactly 1 argument (NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild push --help'" });
   const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);

@@ -11,7 +11,11 @@ const HELP = `usage: tsbuild rm [OPTIONS] CONTAINER [CONTAINER...]
 Remove containers (by name or id prefix): their layer, mounts and state.
 
 Options:
-  -f, --force   stop a running container first (it is killed)`;
+  -f, --force   stop a running container first (it is killed; default: refuse)
+
+Examples:
+  tsbuild rm box
+  tsbuild rm -f box other`;
 
 const RM_OPTIONS = {
   force: { type: 'boolean', short: 'f' },
@@ -20,7 +24,7 @@ const RM_OPTIONS = {
 
 /** rmCommand is `tsbuild rm`: each CONTAINER in turn; failures are reported and the rest still removed (exit 1). */
 export const rmCommand: Command = withOptions(RM_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('rm', argv, RM_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'rm', argv, RM_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length === 0) throw new TsbuildError('USAGE', 'rm: requires at least 1 argument', { hint: "run 'tsbuild rm --help'" });
   const deps = await openContainerDeps(ctx.root);

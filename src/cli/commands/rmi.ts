@@ -15,7 +15,11 @@ names and the image. Layers stay in the store, shared with other images and cont
 
 Options:
   -f, --force   remove a name a container's image needs, or by id an image with several
-                names or one a stopped container uses`;
+                names or one a stopped container uses (default: refuse)
+
+Examples:
+  tsbuild rmi app:1
+  tsbuild rmi -f 3b133923fe3f`;
 
 const RMI_OPTIONS = {
   force: { type: 'boolean', short: 'f' },
@@ -24,7 +28,7 @@ const RMI_OPTIONS = {
 
 /** rmiCommand is `tsbuild rmi`: each IMAGE in turn; failures are reported and the rest still removed (exit 1). */
 export const rmiCommand: Command = withOptions(RMI_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('rmi', argv, RMI_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'rmi', argv, RMI_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length === 0) throw new TsbuildError('USAGE', 'rmi: requires at least 1 argument', { hint: "run 'tsbuild rmi --help'" });
   const store = await openStore(ctx.root);

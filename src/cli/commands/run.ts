@@ -1,6 +1,7 @@
 import type { CliContext, Command, OptionSpec } from '../context.ts';
 import { TsbuildError } from '../../core/errors.ts';
 import { parseCommandArgs, parseKeyValues, walkOptions, withOptions } from '../args.ts';
+import { requireRoot } from '../needsRoot.ts';
 import { findImage } from '../../containers/findImage.ts';
 import { openContainerDeps } from '../../containers/openContainerDeps.ts';
 import { createContainer } from '../../containers/createContainer.ts';
@@ -29,7 +30,12 @@ Options:
   -u, --user USER[:GROUP] user to run as (name or id)
       --network MODE      host (default) or none
       --entrypoint CMD    override the image's ENTRYPOINT ('' resets it)
-      --runtime NAME      auto (default) or runc: containers run on runc`;
+      --runtime NAME      auto (default) or runc: containers run on runc
+
+Examples:
+  tsbuild run --rm busybox echo hello
+  tsbuild run -ti --name box busybox sh
+  tsbuild run -d --name web -e PORT=8080 app:1`;
 
 const OPTIONS = {
   name: { type: 'string' },
@@ -59,7 +65,7 @@ export function splitAtImage(argv: readonly string[], options: OptionSpec): { op
 /** runCommand is `tsbuild run`: create a container from IMAGE and run it in the foreground. */
 export const runCommand: Command = withOptions(OPTIONS, async (argv, ctx) => {
   const { opts, rest } = splitAtImage(argv, OPTIONS);
-  const { values } = parseCommandArgs('run', opts, OPTIONS, false);
+  const { values } = parseCommandArgs(ctx.command ?? 'run', opts, OPTIONS, false);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   const [ref, ...cmd] = rest;
   if (ref === undefined) throw new TsbuildError('USAGE', 'run: requires at least 1 argument (IMAGE)', { hint: "run 'tsbuild run --help'" });
@@ -70,6 +76,7 @@ export const runCommand: Command = withOptions(OPTIONS, async (argv, ctx) => {
   if (values.detach && (tty || values.interactive)) throw new TsbuildError('USAGE', 'run: -d cannot be combined with -t or -i (there is no terminal to attach)');
   if (tty && !ctx.stdin.isTTY) throw new TsbuildError('USAGE', 'the input device is not a TTY', { hint: 'drop -t, or run from a terminal' });
   const env = [...parseKeyValues(values.env, ctx.env, 'environment variable')].map(([k, v]) => `${k}=${v}`);
+  requireRoot(ctx, 'run');
   const deps = await openContainerDeps(ctx.root, runtime);
   const img = await findImage(deps.store, ref);
   const c = await createContainer(deps, img, {
@@ -129,8 +136,13 @@ const START_HELP = `usage: tsbuild container start [OPTIONS] CONTAINER
 Start a stopped container again: its command runs once more on its own layer.
 
 Options:
-  -a, --attach        run in the foreground (exit status is the container's)
-      --runtime NAME  auto (default) or runc: containers run on runc`;
+  -a, --attach        run in the foreground (exit status is the container's;
+                      default: in the background)
+      --runtime NAME  auto (default) or runc: containers run on runc
+
+Examples:
+  tsbuild container start box
+  tsbuild container start -a box`;
 
 const START_OPTIONS = {
   attach: { type: 'boolean', short: 'a' },
@@ -140,10 +152,11 @@ const START_OPTIONS = {
 
 /** startCommand is `tsbuild container start`: in the background, or in the foreground with -a. */
 export const startCommand: Command = withOptions(START_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandArgs('container start', argv, START_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'container start', argv, START_OPTIONS);
   if (values.help) { ctx.stdout.write(START_HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `container start: requires exactly 1 argument (CONTAINER), got ${positionals.length}`);
   const runtime = containerRuntime('container start', values.runtime);
+  requireRoot(ctx, 'container start');
   const deps = await openContainerDeps(ctx.root, runtime);
   const c = await deps.containers.resolve(positionals[0]!);
   if (values.attach) return runAttached(deps, c, ctx);

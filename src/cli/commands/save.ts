@@ -1,9 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import type { Command } from '../context.ts';
-import { withOptions } from '../args.ts';
+import { parseCommandArgs, withOptions } from '../args.ts';
 import { TsbuildError } from '../../core/errors.ts';
-import { parseCommandLine } from './login.ts';
 
 const HELP = `usage: tsbuild save [OPTIONS] IMAGE [IMAGE...]
 
@@ -13,7 +12,11 @@ Options:
   -o, --output FILE      write to FILE instead of standard output
       --format FORMAT    docker (default: what 'docker load' reads) or oci (an OCI image layout)
       --compression KIND with --format oci: gzip or zstd layers (default: as stored, plain tar);
-                         the archive's manifests then differ from the store's, the image ids do not`;
+                         the archive's manifests then differ from the store's, the image ids do not
+
+Examples:
+  tsbuild save -o app.tar app:1
+  tsbuild save --format oci app:1 | gzip > app.oci.tar.gz`;
 
 const SAVE_OPTIONS = {
   output: { type: 'string', short: 'o' },
@@ -24,7 +27,7 @@ const SAVE_OPTIONS = {
 
 /** saveCommand is `tsbuild save [-o FILE] [--format docker|oci] IMAGE...`. A file is written whole or not at all. */
 export const saveCommand: Command = withOptions(SAVE_OPTIONS, async (argv, ctx) => {
-  const { values, positionals } = parseCommandLine('save', argv, SAVE_OPTIONS);
+  const { values, positionals } = parseCommandArgs(ctx.command ?? 'save', argv, SAVE_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length === 0) throw new TsbuildError('USAGE', 'save: requires at least 1 IMAGE', { hint: "run 'tsbuild save --help'" });
   const format = values.format ?? 'docker';

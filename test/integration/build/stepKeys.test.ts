@@ -112,7 +112,7 @@ const GROUPS: Record<string, () => Group> = {
       '--network=default (host)': { file: `${bb}RUN --network=default echo hi > /tmp/f\n`, expect: 'hit' },
       '--network=host': { file: `${bb}RUN --network=host echo hi > /tmp/f\n`, expect: 'hit' },
       'build --network=none': { file: `${bb}RUN echo hi > /tmp/f\n`, args: ['--network', 'none'], expect: 'miss' },
-      '--security=insecure': { file: `${bb}RUN --security=insecure echo hi > /tmp/f\n`, expect: 'miss' },
+      '--security=insecure': { file: `${bb}RUN --security=insecure echo hi > /tmp/f\n`, args: ['--allow', 'security.insecure'], expect: 'miss' },
       '--security=sandbox (the default)': { file: `${bb}RUN --security=sandbox echo hi > /tmp/f\n`, expect: 'hit' },
       'an ENV before it': { file: `${bb}ENV A=1\nRUN echo hi > /tmp/f\n`, expect: 'miss' },
       'a LABEL, CMD and EXPOSE before it': { file: `${bb}LABEL a=b\nCMD ["x"]\nEXPOSE 80\nRUN echo hi > /tmp/f\n`, expect: 'hit' },

@@ -31,5 +31,5 @@ test('--root after a command\'s first argument is that command\'s (an unknown op
   expect(before.stdout).toMatch(/^sha256:/);
   const after = await tsbuild(['build', '--progress=quiet', ctx, '--root', root]);
   expect(after.code).not.toBe(0);
-  expect(after.stderr).toMatch(/^error: build: Unknown option '--root'/m);
+  expect(after.stderr).toMatch(/^error: build: unknown flag --root$/m);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseKeyValues } from '../../../src/cli/args.ts';
+import { parseCommandArgs, parseKeyValues } from '../../../src/cli/args.ts';
 
 describe('parseKeyValues (-e, --build-arg)', () => {
   const env = { FROM_ENV: 'env value', EMPTY: '', WITH_EQ: 'a=b' };
@@ -35,5 +35,31 @@ describe('parseKeyValues (-e, --build-arg)', () => {
       code: 'USAGE',
       message: `invalid environment variable "${kv}": empty name`,
     }));
+  });
+});
+
+describe('parseCommandArgs', () => {
+  const OPTS = { tag: { type: 'string', short: 't', multiple: true }, 'no-cache': { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } as const;
+
+  test.each([
+    // each: argv, the no-cache value (as docker reads --flag=VALUE)
+    [['--no-cache'], true],
+    [['--no-cache=true'], true],
+    [['--no-cache=1'], true],
+    [['--no-cache=false'], undefined],
+    [['--no-cache=FALSE'], undefined],
+    [['--no-cache=0', '--no-cache'], true],
+    [[], undefined],
+  ])('%j', (argv, value) => {
+    expect(parseCommandArgs('build', [...argv, '-t', 'x', 'ctx'], OPTS)).toEqual({ values: { tag: ['x'], ...(value ? { 'no-cache': value } : {}) }, positionals: ['ctx'] });
+  });
+
+  test('an empty argument stays a positional', () => {
+    expect(parseCommandArgs('build', ['--no-cache=false', ''], OPTS).positionals).toEqual(['']);
+  });
+
+  test('a mistake names the command as typed, and suggests', () => {
+    expect(() => parseCommandArgs('image ls', ['--quite'], OPTS)).toThrow(expect.objectContaining({ code: 'USAGE', message: 'image ls: unknown flag --quite (did you mean --quiet?)', hint: "run 'tsbuild image ls --help'" }));
+    expect(() => parseCommandArgs('x', ['-qz'], OPTS)).toThrow('x: unknown flag -z');
   });
 });

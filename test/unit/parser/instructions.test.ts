@@ -123,6 +123,9 @@ describe('each instruction becomes its typed form', () => {
   it('unknown instructions are errors with a suggestion', () => {
     expect(failure('FROM a\nRUNN x')).toEqual({ code: 'UNKNOWN_INSTRUCTION', at: '2:1', message: 'unknown instruction: RUNN (did you mean RUN?)' });
     expect(failure('FROM a\n  FROBNICATE x').message).toBe('unknown instruction: FROBNICATE');
+    // Two letters swapped is one typo.
+    expect(failure('FORM a').message).toBe('unknown instruction: FORM (did you mean FROM?)');
+    expect(failure('FROM a\nCOYP . .').message).toBe('unknown instruction: COYP (did you mean COPY?)');
   });
 
   it('original is the joined logical line', () => {

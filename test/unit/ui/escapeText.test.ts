@@ -3,7 +3,8 @@ import { PassThrough } from 'node:stream';
 import { escapeJson, escapeText } from '../../../src/ui/escapeText.ts';
 import { renderError } from '../../../src/ui/renderError.ts';
 import { JsonRenderer } from '../../../src/ui/jsonRenderer.ts';
-import { PlainRenderer, stripControl } from '../../../src/ui/plainRenderer.ts';
+import { PlainRenderer } from '../../../src/ui/plainRenderer.ts';
+import { TerminalLines } from '../../../src/ui/terminalLines.ts';
 import { TsbuildError } from '../../../src/core/errors.ts';
 
 test.each([
@@ -56,8 +57,25 @@ test('progress renderers escape step texts and messages; output lines lose C1 co
   plain.emit({ type: 'step.failed', step, message: 'not\rfound', at: 0 });
   plain.emit({ type: 'warning', message: 'w\u202e', at: 0 });
   expect(p.text()).toBe('  0.00s [1/1] COPY a\\x1b[31m /x\n  0.00s [1/1] COPY a\\x1b[31m /x  ERROR: not\\rfound\n  0.00s WARNING: w\\u202e\n');
-  expect(stripControl('a\u009b2Jb')).toBe('a2Jb');
+  expect(new TerminalLines().write('a\u009b2Jb\u0085c\n')).toEqual(['abc']);
   const j = collect();
   new JsonRenderer(j.out).emit({ type: 'step.failed', step, message: 'x\u009by', at: 0 });
   expect(j.text()).toBe(`${JSON.stringify({ type: 'step.failed', step, message: 'x\u009by', at: 0 }).replace('\u009b', '\\u009b')}\n`);
+});
+
+test('json progress: one step.log event per line, as a terminal shows it, the unfinished one when the step ends', () => {
+  const step = { id: '0.1', index: 1, total: 1, text: 'RUN apt-get update' };
+  const j = collect();
+  const r = new JsonRenderer(j.out);
+  r.emit({ type: 'step.log', step, stream: 'stdout', text: 'Get:1 a\r\nGet:2 b\r', at: 1 });
+  r.emit({ type: 'step.log', step, stream: 'stderr', text: '\r 10%\r 90%', at: 2 });
+  r.emit({ type: 'step.log', step, stream: 'stdout', text: '\n\x1b[1mdone\x1b[0m', at: 3 });
+  r.emit({ type: 'step.done', step, ms: 5, at: 4 });
+  expect(j.text().trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual([
+    { type: 'step.log', step, stream: 'stdout', text: 'Get:1 a', at: 1 },
+    { type: 'step.log', step, stream: 'stdout', text: 'Get:2 b', at: 3 },
+    { type: 'step.log', step, stream: 'stdout', text: 'done', at: 4 },
+    { type: 'step.log', step, stream: 'stderr', text: ' 90%', at: 4 },
+    { type: 'step.done', step, ms: 5, at: 4 },
+  ]);
 });

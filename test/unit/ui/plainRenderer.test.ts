@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { PlainRenderer, stripControl } from '../../../src/ui/plainRenderer.ts';
+import { PlainRenderer } from '../../../src/ui/plainRenderer.ts';
 import type { StepRef } from '../../../src/events/types.ts';
 
 function render(events: (r: PlainRenderer, at: number) => void): string {
@@ -38,6 +38,20 @@ test('plain progress: timestamped lines, output prefixed by its step, cached and
   expect(text).not.toMatch(/\x1b/);
 });
 
-test('stripControl drops ANSI sequences and carriage-return redraws', () => {
-  expect(stripControl('10%\r50%\r\x1b[1m100%\x1b[0m')).toBe('100%');
+
+test('lines ending in \\r\\n (apt through a pty) are printed as they are; a line redrawn with \\r shows its last state', () => {
+  const text = render((r, t) => {
+    r.emit({ type: 'step.start', step: run, at: t });
+    r.emit({ type: 'step.log', step: run, stream: 'stdout', text: 'Get:1 http://deb.debian.org bookworm InRelease\r\nGet:2 http://deb', at: t });
+    r.emit({ type: 'step.log', step: run, stream: 'stdout', text: '.debian.org main\r', at: t });
+    r.emit({ type: 'step.log', step: run, stream: 'stdout', text: '\nReading package lists... 0%\rReading package lists... 100%\r\n', at: t });
+    r.emit({ type: 'step.log', step: run, stream: 'stderr', text: '\r 10% [==   ]\r 50% [=====     ]\r100% [==========]', at: t });
+    r.emit({ type: 'step.done', step: run, ms: 10, at: t + 10 });
+  });
+  expect(text.split('\n').filter((l) => l.includes(' | '))).toEqual([
+    '  0.00s [2/3] | Get:1 http://deb.debian.org bookworm InRelease',
+    '  0.00s [2/3] | Get:2 http://deb.debian.org main',
+    '  0.00s [2/3] | Reading package lists... 100%',
+    '  0.01s [2/3] | 100% [==========]',
+  ]);
 });
