@@ -49,7 +49,7 @@ export async function syncLater(path: string, done: readonly string[]): Promise<
  * Modules are imported here, lazily, so `tsbuild --help` loads none of them.
  */
 export async function openBuilder(ctx: CliContext, opts: { events: EventSink; runtime: string }): Promise<Builder> {
-  const [{ openStore }, { OverlaySnapshotter }, { selectExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupStaleMounts, cleanupStaleTmp }] = await Promise.all([
+  const [{ openStore }, { OverlaySnapshotter }, { selectExecutor }, { CacheStore }, { solve }, parser, { contextFiles }, { storeImages, finalizeImage }, { cleanupAfterDeaths }] = await Promise.all([
     import('../store/openStore.ts'),
     import('../snapshot/OverlaySnapshotter.ts'),
     import('../executor/selectExecutor.ts'),
@@ -66,9 +66,8 @@ export async function openBuilder(ctx: CliContext, opts: { events: EventSink; ru
   const onDamage: OnDamage = (d) => opts.events.emit({ type: 'warning', message: damageWarning(d), at: Date.now() });
   // Blobs are made durable by one detached syncfs at the end (DeferredSync), not one fsync each.
   const store = await openStore(ctx.root, { deferSync: syncLater, onDamage });
-  await cleanupStaleMounts(store.dirs.root);
-  // What killed builds left in ROOT/tmp (staged blobs, step dirs), now that nothing is mounted there.
-  await cleanupStaleTmp(store.dirs.tmp);
+  // What killed builds left: stale mounts first, then ROOT/tmp (staged blobs, step dirs, locks, sockets).
+  await cleanupAfterDeaths(store.dirs);
   const snapshotter = new OverlaySnapshotter({ root: store.dirs.root, store: store.content, volatileMounts: true, onDamage, ...(store.deferred ? { deferred: store.deferred } : {}) });
   const { lazyExecutor } = await import('../solver/lazyExecutor.ts');
   const executor = lazyExecutor(() => selectExecutor({ job: 'build', runtime: opts.runtime as 'auto' | 'runc' | 'unshare' }));

@@ -1,4 +1,5 @@
 import { selectExecutor } from '../executor/selectExecutor.ts';
+import { cleanupAfterDeaths } from '../snapshot/mounts.ts';
 import { OverlaySnapshotter } from '../snapshot/OverlaySnapshotter.ts';
 import { openStore } from '../store/openStore.ts';
 import { ContainerStore } from './ContainerStore.ts';
@@ -8,10 +9,12 @@ import type { ContainerDeps } from './deps.ts';
  * openContainerDeps wires the concrete store, snapshotter and (when runtime is
  * given, for commands that start containers) executor for the container
  * commands: the same store and snapshots the builder uses. Containers are
- * attached to our stdio, so their executor is runc (selectExecutor).
+ * attached to our stdio, so their executor is runc (selectExecutor). What killed
+ * processes left under the store is removed first (cleanupAfterDeaths).
  */
 export async function openContainerDeps(root: string, runtime?: 'auto' | 'runc'): Promise<ContainerDeps> {
   const store = await openStore(root);
+  await cleanupAfterDeaths(store.dirs);
   const deps: ContainerDeps = {
     store,
     containers: new ContainerStore(store),

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsbuildError } from '../core/errors.ts';
+import { namespacePath } from '../sys/mount.ts';
 import { runcDeleteForce, runcErrors, runcKill, runcRun, type RuncGlobal } from '../sys/runc.ts';
 import { writeContainerFiles } from './containerFiles.ts';
 import { ensureCwd, prepareMountPoints } from './mountPoints.ts';
@@ -20,6 +21,8 @@ const ID_RE = /^[\w+.-]+$/;
  * RuncExecutor runs a step with `runc run` on an OCI bundle it writes into
  * spec.stateDir/bundle (root = spec.rootfs), keeping runc's state under
  * spec.stateDir/runc. Everything under spec.stateDir is removed when run() settles.
+ * A rootfs mounted in the mount helper's namespace (a view, see sys/mount.ts
+ * mountView) is given to runc as that namespace sees it, and runc runs in it (nsenter).
  */
 export class RuncExecutor implements Executor {
   readonly name = 'runc' as const;
@@ -49,12 +52,13 @@ export class RuncExecutor implements Executor {
       // Small local writes are synchronous: cheaper than thread-pool round trips on every step.
       mkdirSync(bundle, { recursive: true });
       const files = writeContainerFiles(spec.stateDir, spec.hostname ?? spec.id);
-      const config = buildRuntimeSpec(spec, files, terminal);
+      const root = namespacePath(spec.rootfs);
+      const config = buildRuntimeSpec(inNamespace(spec), files, terminal);
       const { createdStubs } = await prepareMountPoints(spec.rootfs, allMounts(spec, files));
       await ensureCwd(spec.rootfs, spec.process.cwd);
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
       const logFile = join(spec.stateDir, 'runc.log');
-      const child = runcRun(g, { bundle, id: spec.id, logFile, stdio: { stdin: spec.stdin, stdout: spec.stdout, stderr: spec.stderr } });
+      const child = runcRun(g, { bundle, id: spec.id, logFile, stdio: { stdin: spec.stdin, stdout: spec.stdout, stderr: spec.stderr }, ...(root.pid !== undefined ? { mountNamespaceOf: root.pid } : {}) });
       // runc kill fails until runc has created the container; waitOrAbort retries it.
       const status = await waitOrAbort(child, spec.signal, () => runcKill(g, spec.id, 'KILL'));
       if (status.signal === undefined && status.exitCode !== 0) {
@@ -66,6 +70,12 @@ export class RuncExecutor implements Executor {
       await cleanup(g, spec);
     }
   }
+}
+
+/** inNamespace gives the rootfs and bind sources as the mount namespace holding the rootfs sees them. */
+function inNamespace(spec: RunSpec): RunSpec {
+  const mounts = spec.mounts?.map((m) => (m.type === 'bind' ? { ...m, source: namespacePath(m.source).path } : m));
+  return { ...spec, rootfs: namespacePath(spec.rootfs).path, ...(mounts ? { mounts } : {}) };
 }
 
 /** cleanup removes the container if runc left it behind (crash or abort), then all of stateDir. */

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TsbuildError } from '../core/errors.ts';
 import { launchServerAvailable, warmLaunchServer } from '../sys/launchServer.ts';
+import { namespacePath } from '../sys/mount.ts';
 import { writeContainerFiles } from './containerFiles.ts';
 import { makeDevDir } from './devDir.ts';
 import { containerSecurity } from './security.ts';
@@ -79,15 +80,18 @@ function readSetupError(stateDir: string): string {
  * fstabEntries maps the container's mounts onto the root bind: the rootfs itself
  * (nodev: without a device cgroup, only our own /dev binds may open devices), /dev as
  * a bind of stateDir/dev with the host's null, zero, ... bound in, then the rest in
- * order, then Docker's masked and read-only paths.
+ * order, then Docker's masked and read-only paths. Sources are given as the perl
+ * server's mount namespace sees them (the keeper's is a copy of it): a view of a mount
+ * there (sys/mount.ts mountView) is translated back.
  */
 async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (string | undefined)[], root: string): Promise<FstabEntry[]> {
   const nSystem = mounts.length - (spec.mounts?.length ?? 0);
   const inRoot = (hostPath: string) => join(root, relative(spec.rootfs, hostPath));
   const devDir = join(spec.stateDir, 'dev');
+  const inNs = (p: string) => namespacePath(p).path;
   const sec = containerSecurity(spec.security);
   // Insecure mode allows every device, as BuildKit's device cgroup rule does.
-  const out: FstabEntry[] = [{ source: spec.rootfs, target: root, type: 'none', options: sec.privileged ? ['bind'] : ['bind', 'nodev'] }];
+  const out: FstabEntry[] = [{ source: inNs(spec.rootfs), target: root, type: 'none', options: sec.privileged ? ['bind'] : ['bind', 'nodev'] }];
   let devTarget = '';
   for (let i = 0; i < mounts.length; i++) {
     const m = mounts[i]!;
@@ -101,7 +105,7 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     }
     const options = i < nSystem ? m.options : withNodev(m.options);
     if (target) {
-      out.push({ source: m.source, target: inRoot(target), type: m.type === 'bind' ? 'none' : m.type, options });
+      out.push({ source: m.type === 'bind' ? inNs(m.source) : m.source, target: inRoot(target), type: m.type === 'bind' ? 'none' : m.type, options });
       continue;
     }
     const cover = coveringMount(mounts, i);
@@ -112,7 +116,7 @@ async function fstabEntries(spec: RunSpec, mounts: RuntimeMount[], targets: (str
     }
     const sub = m.destination.slice('/dev'.length);
     const { path } = await ensureMountPoint(devDir, sub, await mountPointKind(m));
-    out.push({ source: m.source, target: join(devTarget, relative(devDir, path)), type: m.type === 'bind' ? 'none' : m.type, options });
+    out.push({ source: m.type === 'bind' ? inNs(m.source) : m.source, target: join(devTarget, relative(devDir, path)), type: m.type === 'bind' ? 'none' : m.type, options });
   }
   return [...out, ...hiddenPaths(join(root, 'proc'), join(root, 'sys'), sec.maskedPaths, sec.readonlyPaths)];
 }

@@ -9,11 +9,13 @@ export const OWNER_FILE = 'owner';
 
 /**
  * cleanupStaleMounts unmounts what crashed or killed tsbuild processes left
- * mounted under root: every snapshot `merged/` dir (and anything mounted inside
- * it) whose sibling `owner` file names a process that is gone (store/liveness.ts: in any
- * PID namespace), or is missing.
- * Mounts of live processes on the same root, and mounts that are not a
- * snapshot's, are left alone. Deepest mounts go first. Returns what it detached.
+ * mounted under root in our mount namespace: every snapshot `merged/` dir (and
+ * anything mounted inside it) whose sibling `owner` file names a process that is
+ * gone (store/liveness.ts: in any PID namespace), or is missing. Mounts of live
+ * processes on the same root, and mounts that are not a snapshot's, are left alone.
+ * Deepest mounts go first. Returns what it detached. Our own mounts live in their
+ * helper's namespace and die with it (sys/mount.ts mountView), so this finds only
+ * what versions before that left.
  */
 export async function cleanupStaleMounts(root: string): Promise<string[]> {
   const prefix = root.endsWith('/') ? root : `${root}/`;
@@ -32,10 +34,20 @@ export async function cleanupStaleMounts(root: string): Promise<string[]> {
       alive.set(snapDir, owner !== undefined && (await isAlive(tmpDir, owner.trim())));
     }
     if (alive.get(snapDir)) continue;
-    await unmount(m.mountPoint);
+    await unmount(m.mountPoint, 'ours');
     done.push(m.mountPoint);
   }
   return done;
+}
+
+/**
+ * cleanupAfterDeaths removes what killed tsbuild processes left under the store, before a
+ * command writes to it: mounts in our namespace first (cleanupStaleMounts), so that nothing
+ * is deleted through one, then their staging in ROOT/tmp (cleanupStaleTmp).
+ */
+export async function cleanupAfterDeaths(dirs: { root: string; tmp: string }): Promise<void> {
+  await cleanupStaleMounts(dirs.root);
+  await cleanupStaleTmp(dirs.tmp);
 }
 
 /**

@@ -14,6 +14,11 @@ export interface ActiveSnapshot {
   /** Directory of this snapshot's state (upper/, work/, merged/). */
   readonly dir: string;
   readonly upper: string;
+  /**
+   * Where this process reaches the mounted root: a view into the mount namespace that holds
+   * the mount (`/proc/PID/root/…`, see sys/mount.ts mountView). Executors hand the runtime
+   * its namespacePath and run the container in that namespace.
+   */
   readonly merged: string;
   /** mount the overlay on merged/ (idempotent). With no parents, merged is a bind of upper. */
   mount(): Promise<void>;

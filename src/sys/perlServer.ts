@@ -28,12 +28,24 @@ import { childProcess } from './childProcess.ts';
  * reads; the server then reaps the keeper, so a kill never hits a recycled pid. Keeper
  * and init die with the server, and the server with tsbuild: death signals, set again
  * after the change of credentials that resets them.
+ *
+ * The server unshares a mount namespace of its own at start (propagation slave), so its
+ * mounts and its keepers (whose namespaces are copies of it) are torn down by the kernel
+ * when it dies, however tsbuild ends. tsbuild reaches those mounts through
+ * /proc/PID/root (src/sys/mount.ts, mountView).
  */
 export const SCRIPT = String.raw`
 use strict;
 $| = 1;
 my ($SYS_mount, $SYS_umount2, $SYS_syncfs, $SYS_unshare, $SYS_sethostname, $SYS_prctl, $SYS_setgroups, $SYS_setresgid, $SYS_setresuid, $SYS_mknodat, $SYS_setsid, $SYS_exit_group, $SYS_pivot_root, $SYS_capget, $SYS_capset) = map { $_ + 0 } @ARGV;
 syscall($SYS_prctl, 1, 9, 0, 0, 0);
+# Our mounts live in a mount namespace of our own, which the kernel tears down with its last
+# process: we die with tsbuild, so a killed build leaves no mount behind. Propagation slave:
+# the host's mounts (and later changes) still reach us, ours never reach the host.
+if (syscall($SYS_unshare, 0x20000) == 0) {
+  my ($none, $slash) = ('none', '/');
+  syscall($SYS_mount, $none, $slash, 0, 16384 | 524288, 0) == 0 or exit(1);
+}
 my $server = $$;
 my $lastcap = 40;
 if (open(my $f, '<', '/proc/sys/kernel/cap_last_cap')) { $lastcap = <$f> + 0; close($f); }
@@ -397,6 +409,11 @@ function unavailable(): SyscallResult {
 
 let shared: PerlServer | undefined;
 let perlOk: boolean | undefined;
+
+/** startedPerlServer is the process-wide server if it was started and still runs (it starts nothing). */
+export function startedPerlServer(): PerlServer | undefined {
+  return shared?.dead ? undefined : shared;
+}
 
 /**
  * perlServer gives the process-wide server, started on first use; undefined where

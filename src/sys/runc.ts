@@ -18,11 +18,17 @@ function globalArgs(g: RuncGlobal, log?: string): string[] {
  * runcRun starts `runc run` in the foreground: runc creates, starts and waits for the
  * container and deletes it when it exits, so a normal run needs no second runc call.
  * The exit status is the container's (128+n when killed by signal n). runc's own
- * errors go to stderr and, as JSON lines, to logFile (see runcErrors).
+ * errors go to stderr and, as JSON lines, to logFile (see runcErrors). With
+ * mountNamespaceOf, runc runs in that process's mount namespace (util-linux nsenter
+ * joins it and execs runc: the same pid, the same stdio), where the bundle's root is.
  */
-export function runcRun(g: RuncGlobal, opts: { bundle: string; id: string; logFile: string; stdio: StreamingStdio }): StreamingChild {
-  return spawnStreaming(g.bin, [...globalArgs(g, opts.logFile), 'run', '--bundle', opts.bundle, opts.id], opts.stdio);
+export function runcRun(g: RuncGlobal, opts: { bundle: string; id: string; logFile: string; stdio: StreamingStdio; mountNamespaceOf?: number }): StreamingChild {
+  const args = [...globalArgs(g, opts.logFile), 'run', '--bundle', opts.bundle, opts.id];
+  if (opts.mountNamespaceOf === undefined) return spawnStreaming(g.bin, args, opts.stdio);
+  return spawnStreaming(NSENTER, [`--mount=/proc/${opts.mountNamespaceOf}/ns/mnt`, '--', g.bin, ...args], opts.stdio);
 }
+
+const NSENTER = 'nsenter';
 
 /** runcKill sends signal to the container's init; false when runc refused (e.g. not created yet, or gone). */
 export async function runcKill(g: RuncGlobal, id: string, signal = 'KILL'): Promise<boolean> {

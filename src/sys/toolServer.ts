@@ -13,12 +13,20 @@ interface Pending {
   resolve: (r: { code: number; output: string }) => void;
 }
 
+/** ToolServerOptions: ownMountNamespace runs the shell in a mount namespace of its own (see ToolServer). */
+export interface ToolServerOptions {
+  ownMountNamespace?: boolean;
+}
+
 /**
- * ToolServer runs short host tools (mount, umount, mknod) through one
- * long-lived /bin/sh. Forking a large Node process costs ~10 ms of its CPU per
- * spawn; a build step mounts and unmounts once each, so this halves the
- * per-step spawn cost. The shell exits when our end of its stdin closes, also
- * when tsbuild is killed. Requests are served one at a time, in order.
+ * ToolServer runs short host tools (mount(8), umount(8) where the perl server cannot
+ * make the calls) through one long-lived /bin/sh. Forking a large Node process costs
+ * ~10 ms of its CPU per spawn; a build step mounts and unmounts once each, so this
+ * halves the per-step spawn cost. The shell exits when our end of its stdin closes,
+ * also when tsbuild is killed. Requests are served one at a time, in order. With
+ * ownMountNamespace, util-linux unshare(1) (the package of mount(8)) starts the shell
+ * in a mount namespace of its own, propagation slave, as the perl server unshares
+ * one: what it mounts is torn down with it (sys/mount.ts, mountView).
  */
 export class ToolServer {
   readonly #child: ChildProcess;
@@ -26,15 +34,26 @@ export class ToolServer {
   #buf = '';
   #dead: Error | undefined;
 
-  constructor() {
+  constructor(opts: ToolServerOptions = {}) {
+    const [cmd, ...args] = [...(opts.ownMountNamespace ? ['unshare', '--mount', '--propagation', 'slave'] : []), '/bin/sh', '-c', SCRIPT];
     // Its own session: a signal to our process group (Ctrl-C) must not kill the shell that
     // cleanup still needs; it ends with our end of its stdin.
-    this.#child = childProcess().spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }, detached: true });
+    this.#child = childProcess().spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }, detached: true });
     this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => this.#onData(d));
     this.#child.on('error', (e) => this.#fail(e));
     this.#child.on('exit', () => this.#fail(new Error('tool server exited')));
     this.#child.stdin!.on('error', () => {});
     this.#idle();
+  }
+
+  /** pid of the shell (unshare execs it: the same process). */
+  get pid(): number {
+    return this.#child.pid ?? -1;
+  }
+
+  /** dead tells whether the shell has exited (or never started). */
+  get dead(): boolean {
+    return this.#dead !== undefined;
   }
 
   // While a request is pending, the shell's pipes keep the event loop alive; when
@@ -97,8 +116,16 @@ function quote(s: string): string {
 
 let shared: ToolServer | undefined;
 
-/** quickTool runs a short host tool through the process-wide ToolServer (started on first use). */
-export function quickTool(cmd: string, args: readonly string[], opts: { cwd?: string; code?: ErrorCode; allowFail?: boolean } = {}): Promise<RunResult> {
-  shared ??= new ToolServer();
+/**
+ * mountTool runs mount(8) or umount(8) through the process-wide ToolServer, in its own
+ * mount namespace (started on first use).
+ */
+export function mountTool(cmd: 'mount' | 'umount', args: readonly string[], opts: { cwd?: string; code?: ErrorCode; allowFail?: boolean } = {}): Promise<RunResult> {
+  shared ??= new ToolServer({ ownMountNamespace: true });
   return shared.run(cmd, args, opts);
+}
+
+/** startedMountTool is mountTool's server if it was started and still runs (it starts nothing). */
+export function startedMountTool(): ToolServer | undefined {
+  return shared?.dead ? undefined : shared;
 }

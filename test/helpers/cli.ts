@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -75,6 +75,23 @@ export function makeTempRoot(prefix = 'tsbuild-test-'): TempRoot {
 export function mountsUnder(dir: string): string[] {
   const info = readFileSync('/proc/self/mountinfo', 'utf8');
   return info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m === dir || m.startsWith(dir + '/'));
+}
+
+/**
+ * mountsUnderAnywhere lists mount points at or below dir that any process sees, in whatever
+ * mount namespace (tsbuild's mounts live in its perl server's), each once.
+ */
+export function mountsUnderAnywhere(dir: string): string[] {
+  const found = new Set<string>();
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    let info = '';
+    try {
+      info = readFileSync(`/proc/${p}/mountinfo`, 'utf8');
+    } catch { continue; /* exited meanwhile */ }
+    for (const m of info.split('\n').map((l) => l.split(' ')[4] ?? '')) if (m === dir || m.startsWith(dir + '/')) found.add(m);
+  }
+  return [...found].sort();
 }
 
 /** unmountUnder detaches every mount below dir, deepest first (test cleanup after failures). */

@@ -34,8 +34,9 @@ export const importCommand: Command = withOptions(IMPORT_OPTIONS, async (argv, c
     throw new TsbuildError('USAGE', `import: requires 1 or 2 arguments (ROOTFS.tar and NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild import --help'" });
   }
   const [source, tag] = positionals as [string, string | undefined];
-  const [{ normalizeTag }, { openStore }, { OverlaySnapshotter }, { importRootfs, importError }] = await Promise.all([
+  const [{ normalizeTag }, { openStore }, { OverlaySnapshotter }, { importRootfs, importError }, { cleanupAfterDeaths }] = await Promise.all([
     import('../../store/refs.ts'), import('../../store/openStore.ts'), import('../../snapshot/OverlaySnapshotter.ts'), import('../../snapshot/importRootfs.ts'),
+    import('../../snapshot/mounts.ts'),
   ]);
   if (tag !== undefined) normalizeTag(tag); // a bad name fails before any work
   requireRoot(ctx, 'import');
@@ -46,6 +47,7 @@ export const importCommand: Command = withOptions(IMPORT_OPTIONS, async (argv, c
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     const store = await openStore(ctx.root);
+    await cleanupAfterDeaths(store.dirs);
     const snaps = new OverlaySnapshotter({ root: store.dirs.root, store: store.content });
     const created = new Date(epoch === undefined ? Date.now() : epoch * 1000).toISOString();
     const r = await importRootfs(store, snaps, {

@@ -27,10 +27,11 @@ export const loadCommand: Command = withOptions(LOAD_OPTIONS, async (argv, ctx) 
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length > 0) throw new TsbuildError('USAGE', `load: takes no arguments (use -i FILE), got ${positionals.length}`);
   if (!values.input && ctx.stdin.isTTY) throw new TsbuildError('USAGE', 'load: standard input is a terminal', { hint: 'use -i FILE or redirect an archive into it' });
-  const [{ openStore }, { loadArchive }, { loadImage }] = await Promise.all([
-    import('../../store/openStore.ts'), import('../../archive/loadArchive.ts'), import('../../store/images.ts'),
+  const [{ openStore }, { loadArchive }, { loadImage }, { cleanupAfterDeaths }] = await Promise.all([
+    import('../../store/openStore.ts'), import('../../archive/loadArchive.ts'), import('../../store/images.ts'), import('../../snapshot/mounts.ts'),
   ]);
   const store = await openStore(ctx.root);
+  await cleanupAfterDeaths(store.dirs);
   const input = values.input ? (await openInput(values.input)).createReadStream() : ctx.stdin;
   const res = await loadArchive(store, input).catch((e: unknown) => { throw loadError(e, values.input ?? 'standard input'); });
   if (values.quiet) return 0;

@@ -30,13 +30,15 @@ export const pullCommand: Command = withOptions(PULL_OPTIONS, async (argv, ctx) 
   const { values, positionals } = parseCommandArgs(ctx.command ?? 'pull', argv, PULL_OPTIONS);
   if (values.help) { ctx.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `pull: requires exactly 1 argument (NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild pull --help'" });
-  const [{ parseRegistryRef, refString }, { pullImage }, { openStore }, { tagImage }] = await Promise.all([
+  const [{ parseRegistryRef, refString }, { pullImage }, { openStore }, { tagImage }, { cleanupAfterDeaths }] = await Promise.all([
     import('../../registry/reference.ts'), import('../../registry/pull.ts'), import('../../store/openStore.ts'), import('../../store/images.ts'),
+    import('../../snapshot/mounts.ts'),
   ]);
   const name = positionals[0]!;
   const ref = parseRegistryRef(name);
   const platform = values.platform ? parsePlatform(values.platform) : undefined;
   const store = await openStore(ctx.root);
+  await cleanupAfterDeaths(store.dirs);
   const client = await openClient(ctx, { insecure: values['insecure-registry'] ?? [] });
   try {
     if (!values.quiet) ctx.stdout.write(`Pulling ${refString(ref)}\n`);

@@ -35,9 +35,9 @@ export const pushCommand: Command = withOptions(PUSH_OPTIONS, async (argv, ctx) 
   if (positionals.length !== 1) throw new TsbuildError('USAGE', `push: requires exactly 1 argument (NAME[:TAG]), got ${positionals.length}`, { hint: "run 'tsbuild push --help'" });
   const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
   if (chunkSize !== undefined && !(Number.isSafeInteger(chunkSize) && chunkSize > 0)) throw new TsbuildError('USAGE', `push: --chunk-size must be a positive number of bytes`);
-  const [{ parseRegistryRef }, { pushImage }, { openStore }, { normalizeTag }, { parseCompression }] = await Promise.all([
+  const [{ parseRegistryRef }, { pushImage }, { openStore }, { normalizeTag }, { parseCompression }, { cleanupAfterDeaths }] = await Promise.all([
     import('../../registry/reference.ts'), import('../../registry/push.ts'), import('../../store/openStore.ts'), import('../../store/refs.ts'),
-    import('../../registry/compression.ts'),
+    import('../../registry/compression.ts'), import('../../snapshot/mounts.ts'),
   ]);
   const compression = parseCompression(values.compression ?? 'gzip', 'push');
   const name = positionals[0]!;
@@ -45,6 +45,7 @@ export const pushCommand: Command = withOptions(PUSH_OPTIONS, async (argv, ctx) 
   // Compressed blobs are written unsynced and synced once at the end, behind the push:
   // an fsync each competed with the registry's own for the disk (DeferredSync).
   const store = await openStore(ctx.root, { deferSync: (await import('../wire.ts')).syncLater });
+  await cleanupAfterDeaths(store.dirs);
   const local = normalizeTag(name);
   const desc = await store.tags.get(local);
   if (!desc) throw new TsbuildError('IMAGE_NOT_FOUND', `push: no image tagged "${local}"`, { hint: `tag it first: tsbuild tag IMAGE ${local}` });

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, makeTempRoot, mountsUnder, ok, type TempRoot } from '../../helpers/cli.ts';
+import { BIN, makeTempRoot, mountsUnder, mountsUnderAnywhere, ok, type TempRoot } from '../../helpers/cli.ts';
 import { importBusybox } from '../../helpers/image.ts';
+import { CgroupTracker } from '../../helpers/cgroupTracker.ts';
 
 let t: TempRoot;
 beforeAll(async () => {
@@ -46,19 +47,26 @@ test.each(['SIGINT', 'SIGTERM'] as const)('%s during a RUN leaves no mount, cont
 });
 
 // The kernel clears a death signal when credentials change: a step as another user must die all the same.
-test.each([['root', ''], ['another user', 'USER 1000:1000\n']])('a SIGKILL during a RUN as %s takes the container along; the next build unmounts and removes what the dead build left', async (_who, user) => {
+test.each([['root', ''], ['another user', 'USER 1000:1000\n']])('a SIGKILL during a RUN as %s takes the container, the perl server and the overlay along; the next build removes the run dir the dead build left', async (_who, user) => {
   const marker = `sleep 43${user ? 8 : 7}`;
   const ctx = mkdtempSync(join(t.dir, 'ctx-'));
   writeFileSync(join(ctx, 'Buildfile'), `FROM busybox\n${user}RUN ${marker}\n`);
-  const child = spawn(process.execPath, [BIN, '--root', t.root, 'build', '--progress=json', ctx], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
-  for (let i = 0; i < 100 && sleepers(marker) === 0; i++) await new Promise((r) => setTimeout(r, 100));
-  expect(sleepers(marker), 'the RUN started').toBeGreaterThan(0);
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.on('close', resolve));
-  // The container dies with tsbuild (death signals down to its init); its overlay and run dir stay.
-  for (let i = 0; i < 50 && sleepers(marker) > 0; i++) await new Promise((r) => setTimeout(r, 100));
-  expect(sleepers(marker), 'the container outlived tsbuild').toBe(0);
-  expect(mountsUnder(t.root).length, 'the dead build\'s overlay').toBeGreaterThan(0);
+  const procs = new CgroupTracker();
+  try {
+    const [cmd, ...argv] = procs.wrap([process.execPath, BIN, '--root', t.root, 'build', '--progress=json', ctx]);
+    const child = spawn(cmd!, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    for (let i = 0; i < 100 && sleepers(marker) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(sleepers(marker), 'the RUN started').toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('close', resolve));
+    // Everything dies with tsbuild (death signals down to the container's init), and the
+    // step's overlay lived in the perl server's mount namespace: none of it is in ours.
+    expect(await procs.settle(5000), 'processes that outlived tsbuild').toEqual([]);
+    expect(mountsUnder(t.root), 'the dead build\'s overlay').toEqual([]);
+    expect(mountsUnderAnywhere(t.root), 'the dead build\'s overlay, in any namespace').toEqual([]);
+  } finally {
+    procs.remove();
+  }
   expect(readdirSync(join(t.root, 'tmp')).filter((n) => n.startsWith('run-'))).toHaveLength(1);
   writeFileSync(join(ctx, 'Buildfile'), 'FROM busybox\nRUN echo after-kill > /a\n');
   await ok(['--root', t.root, 'build', '--progress=quiet', ctx]);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Executor, ExitStatus, RunSpec } from '../../../src/executor/types.ts';
+import { bindMount, mountView, unmount } from '../../../src/sys/mount.ts';
 import { makeBusyboxRootfs } from '../../helpers/rootfs.ts';
 
 /** RunResult is one container run with its output collected. */
@@ -213,6 +214,26 @@ export function executorSuite(make: () => Executor): void {
       execFileSync('umount', [rootfs]);
     }
     expect(readFileSync(join(rootfs, 'root/f'), 'utf8')).toBe('hi\n');
+  });
+
+  test('a rootfs and a bind source mounted in the perl server\'s namespace run as given by our view of them (sys/mount.ts)', async () => {
+    const rootfs = box.rootfs();
+    const data = join(box.dir, 'view-data');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'f'), 'through the view\n');
+    // Binds onto themselves: what the step sees differs from the plain dirs only by being mounts there.
+    await bindMount(rootfs, rootfs);
+    await bindMount(data, data);
+    try {
+      expect(mountView(rootfs), 'the mounts live in the server\'s namespace').toMatch(/^\/proc\/\d+\/root\//);
+      const mounts: RunSpec['mounts'] = [{ destination: '/data', type: 'bind', source: mountView(data), options: ['rbind', 'ro'] }];
+      const r = await sh('cat /data/f; echo hi > /root/f', { mounts }, mountView(rootfs));
+      expect(r).toMatchObject({ stdout: 'through the view\n', status: { exitCode: 0 } });
+      expect(readFileSync(join(mountView(rootfs), 'root/f'), 'utf8')).toBe('hi\n');
+    } finally {
+      await unmount(rootfs);
+      await unmount(data);
+    }
   });
 
   test('host files are invisible', async () => {

@@ -15,7 +15,8 @@ import type { LayerBlob } from '../../../src/snapshot/types.ts';
 import { ownId } from '../../../src/store/liveness.ts';
 import { openStore } from '../../../src/store/openStore.ts';
 import type { LocalStore } from '../../../src/store/types.ts';
-import { MOUNT_DATA_MAX, isMountPoint, overlayOptions } from '../../../src/sys/mount.ts';
+import { MOUNT_DATA_MAX, isMountPoint, namespacePath, overlayOptions } from '../../../src/sys/mount.ts';
+import { mountsUnder } from '../../helpers/cli.ts';
 import { isRoot, makeBusyboxRootfs } from '../../helpers/rootfs.ts';
 import { destroyRoot, tempRoot } from './helpers.ts';
 import { snapshotTree } from './tree.ts';
@@ -116,7 +117,9 @@ describe.runIf(isRoot)('OverlaySnapshotter', () => {
   test('no parents: merged is a bind mount of upper', async () => {
     const active = await snaps.prepare(join(root, 'c'), []);
     await active.mount();
-    expect(await isMountPoint(active.merged)).toBe(true);
+    // The mount lives in the perl server's namespace; merged is our view of it.
+    expect(await isMountPoint(namespacePath(active.merged).path)).toBe(true);
+    expect(mountsUnder(root)).toEqual([]);
     writeFileSync(join(active.merged, 'only'), 'x');
     const layer = await active.commit();
     expect(readFileSync(join(snaps.layerDir(layer!.diffID), 'only'), 'utf8')).toBe('x');
@@ -179,25 +182,27 @@ describe.runIf(isRoot)('OverlaySnapshotter', () => {
     expect(readdirSync(store.dirs.tmp).filter((n) => n !== 'locks' && n !== 'live')).toEqual([]);
   });
 
-  test('cleanupStaleMounts unmounts what dead owners left, not what live ones hold', async () => {
+  test('cleanupStaleMounts unmounts what dead owners left in our namespace, not what live ones hold', async () => {
     const base = await layerFrom((d) => writeFileSync(join(d, 'a'), 'a'));
     const dead = await snaps.prepare(join(root, 'containers/dead'), [base.diffID]);
     const live = await snaps.prepare(join(root, 'containers/live'), [base.diffID]);
-    await dead.mount();
-    await live.mount();
+    // Mounts in our own namespace are what older versions left (ours live in a helper's namespace).
+    const mergedOf = (name: string) => join(root, 'containers', name, 'merged');
+    for (const name of ['dead', 'live']) execFileSync('mount', ['--bind', join(root, 'containers', name, 'upper'), mergedOf(name)]);
     await writeFile(join(root, 'containers/dead/owner'), '0123456789abcdef'); // an owner id nothing listens for
-    expect(await cleanupStaleMounts(root)).toEqual([dead.merged]);
-    expect(await isMountPoint(dead.merged)).toBe(false);
-    expect(await isMountPoint(live.merged)).toBe(true);
-    expect(await readFile(join(root, 'containers/live/owner'), 'utf8')).toBe(ownId(join(root, 'tmp')));
+    await writeFile(join(root, 'containers/live/owner'), ownId(join(root, 'tmp')));
+    expect(await cleanupStaleMounts(root)).toEqual([mergedOf('dead')]);
+    expect(mountsUnder(root)).toEqual([mergedOf('live')]);
+    execFileSync('umount', [mergedOf('live')]);
     await dead.remove();
     await live.remove();
   });
 
   test('volatileMounts mounts build snapshots with overlayfs volatile; the default (containers) does not', async () => {
     const base = await layerFrom((d) => writeFileSync(join(d, 'f'), 'x'));
-    const superOptions = async (dir: string) => {
-      const line = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === dir);
+    const superOptions = async (view: string) => {
+      const { path, pid } = namespacePath(view);
+      const line = (await readFile(`/proc/${pid ?? 'self'}/mountinfo`, 'utf8')).split('\n').find((l) => l.split(' ')[4] === path);
       return line?.split(' - ')[1]?.split(' ')[2] ?? '';
     };
     const plain = await snaps.prepare(join(root, 'plain'), [base.diffID]);

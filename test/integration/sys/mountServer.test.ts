@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { bindMount, isMountPoint, mountOverlay, syncFs, unmount } from '../../../src/sys/mount.ts';
-import { configureMountServer, mountCall } from '../../../src/sys/mountServer.ts';
-import { perlServer } from '../../../src/sys/perlServer.ts';
+import { bindMount, configureMountServer, isMountPoint, mountCall, mountOverlay, mountView, namespacePath, overlayOptions, syncFs, unmount } from '../../../src/sys/mount.ts';
+import { PerlServer, perlServer } from '../../../src/sys/perlServer.ts';
+import { syscallNumbers } from '../../../src/sys/syscalls.ts';
+import { mountsUnder, mountsUnderAnywhere } from '../../helpers/cli.ts';
+import { ToolServer } from '../../../src/sys/toolServer.ts';
 import { isRoot } from '../../helpers/rootfs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbuild-mountserver-'));
@@ -27,7 +29,7 @@ describe.runIf(isRoot)('mount server', () => {
     const m = overlayIn('m1');
     await mountOverlay(m);
     expect(await isMountPoint(m.target)).toBe(true);
-    expect(readFileSync(join(m.target, 'f'), 'utf8')).toBe('from lower');
+    expect(readFileSync(join(mountView(m.target), 'f'), 'utf8')).toBe('from lower');
     await unmount(m.target);
     expect(await isMountPoint(m.target)).toBe(false);
     await unmount(m.target);
@@ -41,8 +43,8 @@ describe.runIf(isRoot)('mount server', () => {
     mkdirSync(b, { recursive: true });
     writeFileSync(join(src, 'x'), 'bound');
     await bindMount(src, b);
-    expect(readFileSync(join(b, 'x'), 'utf8')).toBe('bound');
-    process.chdir(b); // our own cwd inside it makes it busy
+    expect(readFileSync(join(mountView(b), 'x'), 'utf8')).toBe('bound');
+    process.chdir(mountView(b)); // our own cwd inside it makes it busy
     try {
       await unmount(b);
     } finally {
@@ -63,19 +65,56 @@ describe.runIf(isRoot)('mount server', () => {
     expect(server.dead).toBe(false);
   });
 
+  test('mounts live in the server\'s own mount namespace: not in ours, reached through /proc/PID/root, gone with the server', async () => {
+    const server = new PerlServer('/usr/bin/perl', syscallNumbers()!);
+    const m = overlayIn('ns');
+    expect(await server.call('mount', m.cwd, ['overlay', m.target, 'overlay', '0', overlayOptions(m)])).toEqual({ ok: true });
+    const view = `/proc/${server.pid}/root${m.target}`;
+    expect(namespacePath(view)).toEqual({ path: m.target, pid: server.pid });
+    expect(readFileSync(join(view, 'f'), 'utf8')).toBe('from lower');
+    expect(readFileSync(`/proc/${server.pid}/mountinfo`, 'utf8')).toContain(` ${m.target} `);
+    expect(mountsUnder(dir), 'mounts in our namespace').toEqual([]);
+    // What a SIGKILLed tsbuild does to it (death signal): the kernel tears the namespace down.
+    process.kill(server.pid, 'SIGKILL');
+    for (let i = 0; i < 250 && !server.dead; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(server.dead).toBe(true);
+    const holders = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/mountinfo`, 'utf8').includes(` ${m.target} `);
+      } catch {
+        return false;
+      }
+    });
+    expect(holders, 'processes that still see the mount').toEqual([]);
+  });
+
   test('errors carry the errno text: a mount on a missing target', async () => {
     const r = await mountCall('mount', '/', ['none', join(dir, 'missing'), 'tmpfs', '0', '']);
     expect(r).toEqual({ ok: false, errno: 2, message: 'No such file or directory' });
     await expect(bindMount(join(dir, 'src'), join(dir, 'missing'))).rejects.toThrow(/mount bind .* on .*missing: No such file or directory/);
   });
 
-  test('without the server, mount(8) and umount(8) do the same', async () => {
+  test('without the server, mount(8) and umount(8) do the same, in a mount namespace of their own', async () => {
     configureMountServer({ enabled: false });
     expect(await mountCall('umount', '/', ['/nonexistent', '0'])).toBeNull();
     const m = overlayIn('m2');
     await mountOverlay(m);
     expect(await isMountPoint(m.target)).toBe(true);
+    expect(mountsUnder(dir), 'mounts in our namespace').toEqual([]);
+    expect(readFileSync(join(mountView(m.target), 'f'), 'utf8')).toBe('from lower');
+    await syncFs(dir);
     await unmount(m.target);
     expect(await isMountPoint(m.target)).toBe(false);
+  });
+
+  test('the mount(8) server\'s mounts are gone with it', async () => {
+    const tools = new ToolServer({ ownMountNamespace: true });
+    const m = overlayIn('m3');
+    await tools.run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(m), m.target], { cwd: m.cwd });
+    expect(readFileSync(`/proc/${tools.pid}/mountinfo`, 'utf8')).toContain(` ${m.target} `);
+    expect(mountsUnder(dir)).toEqual([]);
+    process.kill(tools.pid, 'SIGKILL');
+    for (let i = 0; i < 250 && mountsUnderAnywhere(m.target).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(mountsUnderAnywhere(m.target)).toEqual([]);
   });
 });
